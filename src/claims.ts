@@ -1,0 +1,110 @@
+import type { JWTPayload } from 'jose';
+import { TokenError } from './errors.js';
+
+/** The claims of a JWT access token (RFC 9068 §2.2), with the ones resource servers commonly read. */
+export interface AccessTokenClaims extends JWTPayload {
+  /** RFC 8693 §4.2 / RFC 9068 §2.2.3: space-delimited scopes. */
+  readonly scope?: string;
+  /** Scopes as an array, as Azure AD and Okta send them. */
+  readonly scp?: readonly string[] | string;
+  /** Auth0 RBAC permissions. */
+  readonly permissions?: readonly string[];
+  /** RFC 9068 §2.2: the client the token was issued to. */
+  readonly client_id?: string;
+}
+
+/** The settings the claim rules need, already normalised by the verifier. */
+export interface ClaimRules {
+  readonly issuers: ReadonlySet<string>;
+  readonly audiences: readonly string[];
+  /** Seconds. */
+  readonly clockTolerance: number;
+  /** Seconds, or `undefined` for no limit. */
+  readonly maxTokenAge: number | undefined;
+  readonly requiredClaims: readonly string[];
+}
+
+/** Runs every claim rule in turn; `now` is seconds since the epoch. */
+export function checkClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
+  checkIssuer(claims, rules.issuers);
+  checkAudience(claims, rules.audiences);
+  checkExpiry(claims, now, rules.clockTolerance);
+  checkNotBefore(claims, now, rules.clockTolerance);
+  checkIssuedAt(claims, now, rules.clockTolerance, rules.maxTokenAge);
+  checkRequiredClaims(claims, rules.requiredClaims);
+}
+
+/** RFC 9068 §4: `iss` must exactly match a configured issuer; no normalisation of case or slashes. */
+export function checkIssuer(claims: AccessTokenClaims, issuers: ReadonlySet<string>): void {
+  if (typeof claims.iss !== 'string' || !issuers.has(claims.iss)) {
+    throw new TokenError('issuer_invalid', 'The token was issued by an untrusted issuer');
+  }
+}
+
+/** RFC 9068 §4 / RFC 7519 §4.1.3: `aud` (string or array) must contain a configured audience. */
+export function checkAudience(claims: AccessTokenClaims, audiences: readonly string[]): void {
+  const aud: unknown = claims.aud;
+  const values = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
+  if (values === undefined || !values.every((value) => typeof value === 'string')) {
+    throw new TokenError('audience_invalid', 'The token has no valid audience');
+  }
+  if (!audiences.some((audience) => values.includes(audience))) {
+    throw new TokenError('audience_invalid', 'The token is not meant for this API');
+  }
+}
+
+/** RFC 7519 §4.1.4; RFC 9068 §2.2 makes `exp` required. */
+export function checkExpiry(claims: AccessTokenClaims, now: number, tolerance: number): void {
+  const exp = numericDate(claims, 'exp');
+  if (exp === undefined) throw new TokenError('claim_invalid', 'The token has no exp claim');
+  if (now - tolerance >= exp) throw new TokenError('token_expired', 'The token has expired');
+}
+
+/** RFC 7519 §4.1.5. */
+export function checkNotBefore(claims: AccessTokenClaims, now: number, tolerance: number): void {
+  const nbf = numericDate(claims, 'nbf');
+  if (nbf !== undefined && now + tolerance < nbf) {
+    throw new TokenError('token_not_yet_valid', 'The token is not valid yet');
+  }
+}
+
+/** RFC 7519 §4.1.6: `iat` in the future is refused; `maxTokenAge` bounds it in the past. */
+export function checkIssuedAt(
+  claims: AccessTokenClaims,
+  now: number,
+  tolerance: number,
+  maxTokenAge: number | undefined,
+): void {
+  const iat = numericDate(claims, 'iat');
+  if (iat === undefined) {
+    if (maxTokenAge !== undefined) {
+      throw new TokenError('claim_invalid', 'The token has no iat claim');
+    }
+    return;
+  }
+  if (iat > now + tolerance) {
+    throw new TokenError('token_not_yet_valid', 'The token was issued in the future');
+  }
+  if (maxTokenAge !== undefined && now - tolerance > iat + maxTokenAge) {
+    throw new TokenError('token_expired', 'The token is older than this API accepts');
+  }
+}
+
+/** Each listed claim must be present (any value but `null`). */
+export function checkRequiredClaims(claims: AccessTokenClaims, required: readonly string[]): void {
+  for (const name of required) {
+    if (!Object.hasOwn(claims, name) || claims[name] === null || claims[name] === undefined) {
+      throw new TokenError('claim_invalid', 'The token lacks a required claim');
+    }
+  }
+}
+
+/** RFC 7519 §2 NumericDate: a finite JSON number (fractions allowed); anything else is refused. */
+function numericDate(claims: AccessTokenClaims, name: 'exp' | 'nbf' | 'iat'): number | undefined {
+  if (!Object.hasOwn(claims, name)) return undefined;
+  const value: unknown = claims[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TokenError('claim_invalid', `The token's ${name} claim is not a number`);
+  }
+  return value;
+}

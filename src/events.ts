@@ -1,0 +1,45 @@
+/**
+ * Structured events for logs and metrics. tokenwarden depends on no logger: pass `onEvent` and send
+ * these to pino, `console`, OpenTelemetry or anything else. Events never carry tokens or key material.
+ */
+export type TokenwardenEvent =
+  | {
+      /** A key set was fetched and parsed. */
+      readonly type: 'jwks_fetched';
+      readonly uri: string;
+      /** Usable signing keys in the new set. */
+      readonly keyCount: number;
+    }
+  | {
+      /** A fetch of the key set (or of the discovery document) failed. */
+      readonly type: 'jwks_fetch_failed';
+      readonly uri: string;
+      readonly reason: string;
+      /** Whether requests keep being served from the previous, stale key set. */
+      readonly servingStale: boolean;
+    }
+  | {
+      /** A token named an unknown `kid` while refetching was cooling down; nothing was fetched. */
+      readonly type: 'jwks_cooldown';
+      readonly uri: string;
+    }
+  | {
+      /** A key in the set was ignored: private members, too short, wrong use, unusable parameters. */
+      readonly type: 'jwks_key_ignored';
+      readonly uri: string;
+      readonly kid: string | undefined;
+      readonly reason: string;
+    };
+
+/** Receives {@link TokenwardenEvent}s. Errors it throws are swallowed so logging cannot break auth. */
+export type EventListener = (event: TokenwardenEvent) => void;
+
+/** Calls `listener` safely. */
+export function emit(listener: EventListener | undefined, event: TokenwardenEvent): void {
+  if (listener === undefined) return;
+  try {
+    listener(event);
+  } catch {
+    // A failing listener must not change the outcome of authentication.
+  }
+}

@@ -1,0 +1,113 @@
+import { TokenError } from './errors.js';
+import type { ResourceRequest } from './request.js';
+
+/** Where tokenwarden looks for the access token. Defaults in brackets. */
+export interface ExtractOptions {
+  /** Read the token from this cookie as well as from the `Authorization` header. [no cookie] */
+  readonly cookie?: string | undefined;
+  /**
+   * Accept `?access_token=` in the URL (RFC 6750 §2.3). Off by default: URLs end up in logs,
+   * browser history and `Referer` headers. [false]
+   */
+  readonly allowQueryToken?: boolean | undefined;
+  /** Your own extractor, tried alongside the others; return `undefined` when it finds nothing. */
+  readonly getToken?: ((request: ResourceRequest) => string | undefined) | undefined;
+}
+
+/** The token found in a request and how it was presented. */
+export interface ExtractedToken {
+  /** The compact JWT. */
+  readonly token: string;
+  /** Where it came from. */
+  readonly source: 'header' | 'cookie' | 'query' | 'custom';
+}
+
+/** RFC 6750 §2.1 `b64token`: the only characters a Bearer credential may have. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Finds the access token in a request (RFC 6750 §2).
+ *
+ * Returns `undefined` when there is none: no `Authorization` header or a scheme other than `Bearer`
+ * (say `Basic`), which RFC 6750 §3.1 treats as a request without credentials. Throws `request_invalid`
+ * for a malformed `Bearer` header and when the token is sent in more than one place (§2).
+ */
+export function extractToken(
+  request: ResourceRequest,
+  options: ExtractOptions = {},
+): ExtractedToken | undefined {
+  const found: ExtractedToken[] = [];
+  const fromHeader = bearerFromAuthorization(request.header('authorization'));
+  if (fromHeader !== undefined) found.push({ token: fromHeader, source: 'header' });
+  if (options.cookie !== undefined) {
+    const fromCookie = readCookie(request.header('cookie'), options.cookie);
+    if (fromCookie !== undefined) found.push({ token: fromCookie, source: 'cookie' });
+  }
+  if (options.allowQueryToken === true) {
+    const fromQuery = readQueryToken(request.url);
+    if (fromQuery !== undefined) found.push({ token: fromQuery, source: 'query' });
+  }
+  if (options.getToken !== undefined) {
+    const fromCustom = options.getToken(request);
+    if (fromCustom !== undefined && fromCustom !== '') {
+      found.push({ token: fromCustom, source: 'custom' });
+    }
+  }
+  if (found.length > 1) {
+    throw new TokenError('request_invalid', 'The access token was sent in more than one place');
+  }
+  return found[0];
+}
+
+function bearerFromAuthorization(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    if (value.length > 1) {
+      throw new TokenError('request_invalid', 'More than one Authorization header was sent');
+    }
+    return bearerFromAuthorization(value[0]);
+  }
+  const trimmed = value.trim();
+  const space = trimmed.indexOf(' ');
+  const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
+  // §2.1: the scheme is case-insensitive; any other scheme is simply not a Bearer credential.
+  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const credential = space === -1 ? '' : trimmed.slice(space + 1).trimStart();
+  if (credential === '' || !B64TOKEN.test(credential)) {
+    throw new TokenError('request_invalid', 'The Authorization header is malformed');
+  }
+  return credential;
+}
+
+function readCookie(header: string | readonly string[] | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  const joined = typeof header === 'string' ? header : header.join('; ');
+  let value: string | undefined;
+  for (const pair of joined.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+    if (value !== undefined) {
+      throw new TokenError('request_invalid', 'The token cookie was sent more than once');
+    }
+    value = safeDecode(pair.slice(eq + 1).trim());
+  }
+  return value === '' ? undefined : value;
+}
+
+function readQueryToken(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) return undefined;
+  const values = new URLSearchParams(url.slice(query + 1).split('#')[0]).getAll('access_token');
+  if (values.length > 1) {
+    throw new TokenError('request_invalid', 'The access_token parameter was sent more than once');
+  }
+  return values[0] === '' ? undefined : values[0];
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new TokenError('request_invalid', 'The token cookie is not valid URL encoding');
+  }
+}

@@ -1,0 +1,33 @@
+export {
+  type Algorithm,
+  type AsymmetricAlgorithm,
+  DEFAULT_ALGORITHMS,
+  type SymmetricAlgorithm,
+} from './algorithms.js';
+export type { AccessTokenClaims } from './claims.js';
+export {
+  type ErrorResponse,
+  type OAuthErrorCode,
+  TokenError,
+  type TokenErrorCode,
+  type TokenErrorDetails,
+  toErrorResponse,
+} from './errors.js';
+export type { EventListener, TokenwardenEvent } from './events.js';
+export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
+export {
+  createJwksProvider,
+  createStaticKeyProvider,
+  type JwksCacheOptions,
+  type JwksProviderOptions,
+  type KeyProvider,
+} from './jwks/provider.js';
+export { fromNodeRequest, fromWebRequest, type ResourceRequest } from './request.js';
+export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
+export {
+  type ClaimsValidator,
+  createVerifier,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierOptions,
+} from './verifier.js';

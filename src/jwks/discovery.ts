@@ -1,0 +1,43 @@
+import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
+
+/**
+ * Finds an issuer's `jwks_uri`: OpenID Connect Discovery 1.0 §4 first, then RFC 8414 §3.
+ * The document's `issuer` must equal the configured one exactly (OIDC Discovery §4.3,
+ * RFC 8414 §3.3), which stops a document from one issuer steering keys for another.
+ */
+export async function discoverJwksUri(issuer: string, limits: FetchLimits): Promise<string> {
+  let lastFailure: FetchFailure | undefined;
+  for (const url of discoveryUrls(issuer)) {
+    try {
+      const { body } = await fetchJson(url, limits);
+      return jwksUriFrom(body, issuer);
+    } catch (error) {
+      lastFailure = error instanceof FetchFailure ? error : new FetchFailure('discovery failed');
+    }
+  }
+  throw lastFailure ?? new FetchFailure('discovery failed');
+}
+
+/** The two well-known locations, in the order they are tried. */
+export function discoveryUrls(issuer: string): string[] {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  const oidc = `${url.origin}${path}/.well-known/openid-configuration`;
+  // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+  const oauth = `${url.origin}/.well-known/oauth-authorization-server${path}`;
+  return [oidc, oauth];
+}
+
+function jwksUriFrom(body: unknown, issuer: string): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new FetchFailure('discovery document is not a JSON object');
+  }
+  const document = body as Record<string, unknown>;
+  if (document.issuer !== issuer) {
+    throw new FetchFailure('discovery document names a different issuer');
+  }
+  if (typeof document.jwks_uri !== 'string') {
+    throw new FetchFailure('discovery document has no jwks_uri');
+  }
+  return document.jwks_uri;
+}

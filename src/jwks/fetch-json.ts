@@ -1,0 +1,123 @@
+/** Limits for one metadata fetch (key set or discovery document). */
+export interface FetchLimits {
+  /** Milliseconds before the whole fetch, body included, is abandoned. */
+  readonly timeoutMs: number;
+  /** Largest accepted body in bytes. */
+  readonly maxBytes: number;
+  /** The `fetch` to use; the global one when `undefined`. */
+  readonly fetch: typeof fetch | undefined;
+}
+
+/** A fetched JSON document and the freshness its response declared. */
+export interface FetchedJson {
+  readonly body: unknown;
+  /** `Cache-Control: max-age` in seconds; 0 for `no-store`/`no-cache`; `undefined` when absent. */
+  readonly maxAge: number | undefined;
+}
+
+/** A fetch that failed; `message` is short and safe to log. */
+export class FetchFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FetchFailure';
+  }
+}
+
+/** Only https, or http to the loopback interface for local development and tests. */
+export function isAllowedMetadataUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return true;
+  if (parsed.protocol !== 'http:') return false;
+  return (
+    parsed.hostname === 'localhost' ||
+    parsed.hostname === '[::1]' ||
+    /^127(\.\d{1,3}){3}$/.test(parsed.hostname)
+  );
+}
+
+/**
+ * GETs a JSON document with a deadline and a size cap, so that a slow, endless or huge response
+ * can neither hang a request nor exhaust memory.
+ */
+export async function fetchJson(url: string, limits: FetchLimits): Promise<FetchedJson> {
+  if (!isAllowedMetadataUrl(url)) {
+    throw new FetchFailure('metadata URL must use https (http only for loopback)');
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
+  try {
+    const doFetch = limits.fetch ?? globalThis.fetch;
+    const response = await doFetch(url, {
+      method: 'GET',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      redirect: 'follow',
+      signal: controller.signal,
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FetchFailure(`unexpected HTTP status ${response.status}`);
+    }
+    const text = await readLimited(response, limits.maxBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new FetchFailure('response is not JSON');
+    }
+    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')) };
+  } catch (error) {
+    if (error instanceof FetchFailure) throw error;
+    if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
+    throw new FetchFailure('network error');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readLimited(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new FetchFailure(`response larger than ${maxBytes} bytes`);
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new FetchFailure(`response larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+function parseMaxAge(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((part) => part.trim());
+  if (directives.includes('no-store') || directives.includes('no-cache')) return 0;
+  for (const directive of directives) {
+    const match = /^max-age=(\d{1,10})$/.exec(directive);
+    if (match !== null) return Number(match[1]);
+  }
+  return undefined;
+}

@@ -1,0 +1,105 @@
+import { importJWK, type JWK } from 'jose';
+import { type Algorithm, keyFitsAlgorithm } from '../algorithms.js';
+import { TokenError } from '../errors.js';
+
+/** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** Smallest RSA modulus accepted (RFC 7518 §3.3, RFC 8725 §3.5). */
+export const MIN_RSA_BITS = 2048;
+
+/** A verified-usable public key set: keys by `kid`, plus the keys that have none. */
+export interface KeySet {
+  readonly byKid: ReadonlyMap<string, readonly JWK[]>;
+  readonly withoutKid: readonly JWK[];
+  readonly size: number;
+}
+
+/** A key left out of a set, and why. */
+export interface IgnoredKey {
+  readonly kid: string | undefined;
+  readonly reason: string;
+}
+
+/**
+ * Reads a JWKS document (RFC 7517 §5), keeping only public signature keys. A key with private
+ * members is ignored: publishing one is a leak, and trusting it would let anyone sign tokens.
+ */
+export function parseKeySet(document: unknown): { keySet: KeySet; ignored: IgnoredKey[] } {
+  if (
+    typeof document !== 'object' ||
+    document === null ||
+    !Array.isArray((document as { keys?: unknown }).keys)
+  ) {
+    throw new TypeError('the document is not a JWK set');
+  }
+  const byKid = new Map<string, JWK[]>();
+  const withoutKid: JWK[] = [];
+  const ignored: IgnoredKey[] = [];
+  let size = 0;
+  for (const candidate of (document as { keys: unknown[] }).keys) {
+    const reason = unusableReason(candidate);
+    const kid = typeof (candidate as JWK | null)?.kid === 'string' ? (candidate as JWK).kid : undefined;
+    if (reason !== undefined) {
+      ignored.push({ kid, reason });
+      continue;
+    }
+    const jwk = candidate as JWK;
+    size += 1;
+    if (kid === undefined) {
+      withoutKid.push(jwk);
+    } else {
+      const list = byKid.get(kid);
+      if (list === undefined) byKid.set(kid, [jwk]);
+      else list.push(jwk);
+    }
+  }
+  return { keySet: { byKid, withoutKid, size }, ignored };
+}
+
+function unusableReason(candidate: unknown): string | undefined {
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    return 'not a JSON object';
+  }
+  const jwk = candidate as Record<string, unknown>;
+  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'not an asymmetric key';
+  if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'has private key members';
+  if (jwk.use !== undefined && jwk.use !== 'sig') return 'not a signature key';
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    return 'key_ops does not allow verify';
+  }
+  if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';
+  if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return 'alg is not a string';
+  return undefined;
+}
+
+/**
+ * Picks the key for a token header: by `kid` when present, else the single key that fits `alg`.
+ * Only keys whose type, curve and own `alg` fit the token's `alg` are candidates (RFC 8725 §3.1).
+ */
+export function selectKey(keySet: KeySet, kid: string | undefined, alg: Algorithm): JWK | undefined {
+  const candidates =
+    kid === undefined
+      ? [...keySet.withoutKid, ...[...keySet.byKid.values()].flat()]
+      : (keySet.byKid.get(kid) ?? []);
+  const fitting = candidates.filter((jwk) => keyFitsAlgorithm(jwk, alg));
+  // Without a kid, two fitting keys make the choice ambiguous; refuse rather than guess.
+  if (kid === undefined && fitting.length !== 1) return undefined;
+  return fitting[0];
+}
+
+/** Turns a JWK into a Web Crypto key for `alg`, refusing RSA keys under {@link MIN_RSA_BITS}. */
+export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<CryptoKey> {
+  let key: CryptoKey | Uint8Array;
+  try {
+    key = await importJWK({ ...jwk, ext: true }, alg);
+  } catch {
+    throw new TokenError('key_not_found', 'The signing key is not usable');
+  }
+  if (key instanceof Uint8Array) throw new TokenError('key_not_found', 'The signing key is not usable');
+  const modulusLength = (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+  if (jwk.kty === 'RSA' && (typeof modulusLength !== 'number' || modulusLength < MIN_RSA_BITS)) {
+    throw new TokenError('key_not_found', 'The signing key is too short');
+  }
+  return key;
+}

@@ -1,0 +1,235 @@
+import type { JSONWebKeySet } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Algorithm } from '../algorithms.js';
+import { TokenError } from '../errors.js';
+import { type EventListener, emit } from '../events.js';
+import { discoverJwksUri } from './discovery.js';
+import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
+import { importVerificationKey, type KeySet, parseKeySet, selectKey } from './key-set.js';
+
+/** Where verification keys come from. The verifier asks it once per token it has not seen. */
+export interface KeyProvider {
+  /**
+   * Resolves the key for a token header. Throws `key_not_found` when no key fits and
+   * `jwks_unavailable` when the key set cannot be had at all.
+   */
+  getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey>;
+}
+
+/** Tuning for a remote key set. Every duration is in seconds unless its name says otherwise. */
+export interface JwksCacheOptions {
+  /**
+   * After fetching for an unknown `kid`, further unknown kids are rejected without fetching for this
+   * long, so a flood of made-up kids costs at most one fetch per period. Also the wait between retries
+   * after a failed fetch. [30]
+   */
+  readonly cooldown?: number | undefined;
+  /** Milliseconds a fetch may take, body included. [5000] */
+  readonly timeoutMs?: number | undefined;
+  /** Largest key set or discovery document accepted, in bytes. [524288] */
+  readonly maxResponseBytes?: number | undefined;
+  /** Freshness when the response has no `Cache-Control: max-age`. [600] */
+  readonly defaultMaxAge?: number | undefined;
+  /** Lower clamp for `max-age`: never refetch more often than this. [60] */
+  readonly minMaxAge?: number | undefined;
+  /** Upper clamp for `max-age`: never trust a key set longer than this without refetching. [86400] */
+  readonly maxMaxAge?: number | undefined;
+  /**
+   * How long past its freshness a key set keeps being used while refetching fails. Bounded so that an
+   * outage of the key source cannot keep a revoked key alive for ever. [3600]
+   */
+  readonly staleIfError?: number | undefined;
+}
+
+/** Options for {@link createJwksProvider}. */
+export interface JwksProviderOptions extends JwksCacheOptions {
+  /** The key set URL. When absent, it is discovered from `issuer`. */
+  readonly jwksUri?: string | undefined;
+  /** The issuer whose discovery document names the key set; needed when `jwksUri` is absent. */
+  readonly issuer?: string | undefined;
+  /** Seconds since the epoch. [`Date.now() / 1000`] */
+  readonly clock?: (() => number) | undefined;
+  /** The `fetch` to use. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /** Receives fetch, failure and cooldown events. */
+  readonly onEvent?: EventListener | undefined;
+}
+
+const DEFAULTS = {
+  cooldown: 30,
+  timeoutMs: 5000,
+  maxResponseBytes: 512 * 1024,
+  defaultMaxAge: 600,
+  minMaxAge: 60,
+  maxMaxAge: 86_400,
+  staleIfError: 3600,
+} as const;
+
+/** Seconds since the epoch from the system clock. */
+export const systemClock = (): number => Date.now() / 1000;
+
+/**
+ * A caching, single-flight key provider for a remote JWK set (RFC 7517), discovered from the issuer
+ * when no `jwksUri` is given.
+ *
+ * @example
+ * ```ts
+ * const keys = createJwksProvider({ issuer: 'https://tenant.example.com/' });
+ * const verifier = createVerifier({ issuer, audience, keyProvider: keys });
+ * ```
+ */
+export function createJwksProvider(options: JwksProviderOptions): KeyProvider {
+  return new RemoteKeyProvider(options);
+}
+
+/** A provider for a fixed key set, for tests and for issuers whose keys are configured, not fetched. */
+export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
+  const parsed = parseKeySet(keySet).keySet;
+  const imported = new KeyImportCache();
+  return {
+    getKey: (kid, alg) => {
+      const jwk = selectKey(parsed, kid, alg);
+      if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
+      return imported.get(jwk, kid, alg);
+    },
+  };
+}
+
+/** Imported Web Crypto keys, so a JWK is parsed and imported once per algorithm. */
+class KeyImportCache {
+  readonly #keys = new LRUCache<string, Promise<CryptoKey>>({ max: 256 });
+
+  get(jwk: Parameters<typeof importVerificationKey>[0], kid: string | undefined, alg: Algorithm) {
+    const cacheKey = `${kid ?? ''}\u0000${alg}`;
+    let key = this.#keys.get(cacheKey);
+    if (key === undefined) {
+      key = importVerificationKey(jwk, alg);
+      this.#keys.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  clear(): void {
+    this.#keys.clear();
+  }
+}
+
+class RemoteKeyProvider implements KeyProvider {
+  readonly #options: JwksProviderOptions;
+  readonly #settings: Required<{ [K in keyof JwksCacheOptions]-?: number }>;
+  readonly #limits: FetchLimits;
+  readonly #clock: () => number;
+  readonly #imported = new KeyImportCache();
+  #jwksUri: string | undefined;
+  #keySet: KeySet | undefined;
+  #freshUntil = Number.NEGATIVE_INFINITY;
+  #staleUntil = Number.NEGATIVE_INFINITY;
+  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #inflight: Promise<void> | undefined;
+
+  constructor(options: JwksProviderOptions) {
+    if (options.jwksUri === undefined && options.issuer === undefined) {
+      throw new TypeError('createJwksProvider needs jwksUri or issuer');
+    }
+    this.#options = options;
+    this.#jwksUri = options.jwksUri;
+    this.#settings = {
+      cooldown: options.cooldown ?? DEFAULTS.cooldown,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      defaultMaxAge: options.defaultMaxAge ?? DEFAULTS.defaultMaxAge,
+      minMaxAge: options.minMaxAge ?? DEFAULTS.minMaxAge,
+      maxMaxAge: options.maxMaxAge ?? DEFAULTS.maxMaxAge,
+      staleIfError: options.staleIfError ?? DEFAULTS.staleIfError,
+    };
+    this.#limits = {
+      timeoutMs: this.#settings.timeoutMs,
+      maxBytes: this.#settings.maxResponseBytes,
+      fetch: options.fetch,
+    };
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey> {
+    if (this.#clock() >= this.#freshUntil) await this.#refreshIfDue();
+    const keySet = this.#usableKeySet();
+    let jwk = selectKey(keySet, kid, alg);
+    if (jwk === undefined) {
+      // An unknown kid may mean the issuer rotated keys: refetch once, then cool down.
+      if (this.#inflight !== undefined || this.#cooldownOver()) {
+        await this.#refresh();
+        jwk = selectKey(this.#usableKeySet(), kid, alg);
+      } else {
+        emit(this.#options.onEvent, { type: 'jwks_cooldown', uri: this.#uriForEvents() });
+      }
+    }
+    if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
+    return this.#imported.get(jwk, kid, alg);
+  }
+
+  #cooldownOver(): boolean {
+    return this.#clock() - this.#lastAttempt >= this.#settings.cooldown;
+  }
+
+  async #refreshIfDue(): Promise<void> {
+    if (this.#inflight !== undefined || this.#cooldownOver()) await this.#refresh();
+  }
+
+  /** The current set, if it is fresh or still within its stale-if-error allowance. */
+  #usableKeySet(): KeySet {
+    if (this.#keySet === undefined || this.#clock() >= this.#staleUntil) {
+      throw new TokenError('jwks_unavailable', 'The signing keys cannot be fetched right now');
+    }
+    return this.#keySet;
+  }
+
+  /** Single flight: concurrent callers share one fetch. */
+  #refresh(): Promise<void> {
+    this.#inflight ??= this.#load().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #load(): Promise<void> {
+    this.#lastAttempt = this.#clock();
+    try {
+      this.#jwksUri ??= await discoverJwksUri(this.#options.issuer as string, this.#limits);
+      const { body, maxAge } = await fetchJson(this.#jwksUri, this.#limits);
+      let parsed: ReturnType<typeof parseKeySet>;
+      try {
+        parsed = parseKeySet(body);
+      } catch {
+        throw new FetchFailure('response is not a JWK set');
+      }
+      for (const { kid, reason } of parsed.ignored) {
+        emit(this.#options.onEvent, { type: 'jwks_key_ignored', uri: this.#jwksUri, kid, reason });
+      }
+      // An empty set is far more likely a broken deployment than a real rotation to no keys.
+      if (parsed.keySet.size === 0) throw new FetchFailure('JWK set has no usable signing keys');
+      const { minMaxAge, maxMaxAge, defaultMaxAge, staleIfError } = this.#settings;
+      const ttl = Math.min(Math.max(maxAge ?? defaultMaxAge, minMaxAge), maxMaxAge);
+      const now = this.#clock();
+      this.#keySet = parsed.keySet;
+      this.#imported.clear();
+      this.#freshUntil = now + ttl;
+      this.#staleUntil = now + ttl + staleIfError;
+      emit(this.#options.onEvent, {
+        type: 'jwks_fetched',
+        uri: this.#jwksUri,
+        keyCount: parsed.keySet.size,
+      });
+    } catch (error) {
+      emit(this.#options.onEvent, {
+        type: 'jwks_fetch_failed',
+        uri: this.#uriForEvents(),
+        reason: error instanceof FetchFailure ? error.message : 'unexpected failure',
+        servingStale: this.#keySet !== undefined && this.#clock() < this.#staleUntil,
+      });
+    }
+  }
+
+  #uriForEvents(): string {
+    return this.#jwksUri ?? (this.#options.issuer as string);
+  }
+}

@@ -1,0 +1,277 @@
+import { compactVerify, errors, type JSONWebKeySet, type ProtectedHeaderParameters } from 'jose';
+import {
+  type Algorithm,
+  DEFAULT_ALGORITHMS,
+  isKnownAlgorithm,
+  isSymmetricAlgorithm,
+  type SymmetricAlgorithm,
+} from './algorithms.js';
+import { type AccessTokenClaims, type ClaimRules, checkClaims, checkIssuer } from './claims.js';
+import { TokenError } from './errors.js';
+import type { EventListener } from './events.js';
+import { type ExtractOptions, extractToken } from './extract.js';
+import { checkHeader, checkType } from './header.js';
+import {
+  createJwksProvider,
+  createStaticKeyProvider,
+  type JwksCacheOptions,
+  type KeyProvider,
+  systemClock,
+} from './jwks/provider.js';
+import type { ResourceRequest } from './request.js';
+import { permissionsOf, scopesOf } from './scopes.js';
+import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from './token.js';
+
+/**
+ * A custom claims rule, run after every built-in check has passed. Throw a {@link TokenError} for a
+ * precise code, or return `false` to reject with `claim_invalid`.
+ */
+export type ClaimsValidator = (
+  claims: AccessTokenClaims,
+  header: ProtectedHeaderParameters,
+) => boolean | undefined | Promise<boolean | undefined>;
+
+/** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
+export interface VerifierOptions extends ExtractOptions {
+  /**
+   * The trusted issuer(s), matched exactly against `iss` (`https://x/` and `https://x` differ).
+   * With several, each has its own discovered key set; a token's `iss` only picks which to try.
+   */
+  readonly issuer: string | readonly string[];
+  /** This API's identifier(s); the token's `aud` must contain at least one. */
+  readonly audience: string | readonly string[];
+  /**
+   * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
+   * is set] `none` is never accepted; `HS*` only with a `secret`.
+   */
+  readonly algorithms?: readonly Algorithm[] | undefined;
+  /** The key set URL. [discovered from each issuer's `/.well-known/openid-configuration`, then RFC 8414] */
+  readonly jwksUri?: string | undefined;
+  /** A fixed key set to use instead of fetching one (keys rotated by redeploying). */
+  readonly keySet?: JSONWebKeySet | undefined;
+  /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
+  readonly keyProvider?: KeyProvider | undefined;
+  /** Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2). */
+  readonly secret?: string | Uint8Array | undefined;
+  /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
+  readonly clockTolerance?: number | undefined;
+  /** Largest accepted age (`now - iat`); tokens without `iat` are then refused. [no limit] */
+  readonly maxTokenAge?: number | undefined;
+  /** Claims that must be present besides `iss`, `aud` and `exp`, e.g. `['sub', 'client_id']`. [none] */
+  readonly requiredClaims?: readonly string[] | undefined;
+  /**
+   * Expected `typ` header. Set `'at+jwt'` for RFC 9068 strict mode: only `at+jwt` or
+   * `application/at+jwt` is accepted, which keeps ID tokens out. [not checked]
+   */
+  readonly typ?: string | undefined;
+  /** Your own claims rule, run last. */
+  readonly validateClaims?: ClaimsValidator | undefined;
+  /** Let requests without any token through unauthenticated (a present but bad token still fails). [false] */
+  readonly credentialsOptional?: boolean | undefined;
+  /** Largest token in characters, checked before any parsing. [16384] */
+  readonly maxTokenSize?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Fetching and caching of remote key sets. */
+  readonly jwksOptions?: JwksCacheOptions | undefined;
+  /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /** Receives structured events (key set fetched, failed, cooling down). */
+  readonly onEvent?: EventListener | undefined;
+}
+
+/** A token that passed every check. */
+export interface VerifiedToken {
+  /** The compact JWT as received. */
+  readonly token: string;
+  /** Its protected header. */
+  readonly header: ProtectedHeaderParameters;
+  /** Its claims. */
+  readonly claims: AccessTokenClaims;
+  /** Scopes from `scope` (space-delimited) and/or `scp`. */
+  readonly scopes: readonly string[];
+  /** Auth0 RBAC `permissions`. */
+  readonly permissions: readonly string[];
+}
+
+/** Verifies access tokens; create one per API and share it across routes. */
+export interface Verifier {
+  /** Verifies a compact JWT access token. Rejects with a {@link TokenError}. */
+  verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Finds the token in a request and verifies it. Resolves `undefined` only when there is no token
+   * and `credentialsOptional` is set. Rejects with a {@link TokenError}.
+   */
+  authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined>;
+}
+
+/**
+ * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({
+ *   issuer: 'https://tenant.eu.auth0.com/',
+ *   audience: 'https://api.example.com',
+ * });
+ * const { claims, scopes } = await verifier.verify(token);
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config = normaliseOptions(options);
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new TokenError('token_malformed', 'The token is empty');
+    }
+    const { header, claims } = decodeToken(token, config.maxTokenSize);
+    const alg = checkHeader(header, config.algorithms);
+    // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
+    checkIssuer(claims, config.rules.issuers);
+    const key = await keyFor(claims.iss as string, header.kid, alg);
+    await verifySignature(token, key, alg);
+    checkClaims(claims, config.rules, config.clock());
+    if (config.typ !== undefined) checkType(header, config.typ);
+    if (config.validateClaims !== undefined) await runCustomValidator(config.validateClaims, claims, header);
+    return { token, header, claims, scopes: scopesOf(claims), permissions: permissionsOf(claims) };
+  }
+
+  function keyFor(
+    issuer: string,
+    kid: string | undefined,
+    alg: Algorithm,
+  ): Promise<CryptoKey | Uint8Array> | Uint8Array {
+    if (isSymmetricAlgorithm(alg)) return config.secret as Uint8Array;
+    const provider = config.keyProviders.get(issuer) ?? config.sharedKeyProvider;
+    if (provider === undefined) throw new TokenError('key_not_found', 'No key source for this issuer');
+    return provider.getKey(kid, alg);
+  }
+
+  return {
+    verify,
+    async authenticate(request) {
+      const extracted = extractToken(request, options);
+      if (extracted === undefined) {
+        if (config.credentialsOptional) return undefined;
+        throw new TokenError('token_missing', 'No access token was sent');
+      }
+      return verify(extracted.token);
+    },
+  };
+}
+
+async function verifySignature(token: string, key: CryptoKey | Uint8Array, alg: Algorithm): Promise<void> {
+  try {
+    await compactVerify(token, key, { algorithms: [alg] });
+  } catch (error) {
+    throw toTokenError(error);
+  }
+}
+
+/** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
+function toTokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new TokenError('signature_invalid', 'The token signature is invalid', { cause: error });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new TokenError(
+      'algorithm_not_allowed',
+      'The token is signed with an algorithm this API does not accept',
+      { cause: error },
+    );
+  }
+  if (error instanceof TypeError) {
+    // jose refuses a key whose type does not fit the algorithm (RFC 8725 §3.1).
+    return new TokenError('algorithm_not_allowed', 'The token algorithm does not fit the signing key', {
+      cause: error,
+    });
+  }
+  return new TokenError('token_malformed', 'The token is malformed', { cause: error });
+}
+
+async function runCustomValidator(
+  validator: ClaimsValidator,
+  claims: AccessTokenClaims,
+  header: ProtectedHeaderParameters,
+): Promise<void> {
+  if ((await validator(claims, header)) === false) {
+    throw new TokenError('claim_invalid', 'The token failed a claims check');
+  }
+}
+
+interface NormalisedOptions {
+  readonly algorithms: ReadonlySet<Algorithm>;
+  readonly rules: ClaimRules;
+  readonly secret: Uint8Array | undefined;
+  readonly keyProviders: ReadonlyMap<string, KeyProvider>;
+  readonly sharedKeyProvider: KeyProvider | undefined;
+  readonly maxTokenSize: number;
+  readonly clock: () => number;
+  readonly typ: string | undefined;
+  readonly validateClaims: ClaimsValidator | undefined;
+  readonly credentialsOptional: boolean;
+}
+
+/** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
+const MIN_SECRET_BYTES: Readonly<Record<SymmetricAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+function normaliseOptions(options: VerifierOptions): NormalisedOptions {
+  const issuers = toList(options.issuer, 'issuer');
+  const audiences = toList(options.audience, 'audience');
+  const secret =
+    typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+  const algorithms = new Set<Algorithm>(
+    options.algorithms ?? (secret === undefined ? DEFAULT_ALGORITHMS : [...DEFAULT_ALGORITHMS, 'HS256']),
+  );
+  for (const alg of algorithms) {
+    if (!isKnownAlgorithm(alg)) throw new TypeError(`tokenwarden: unsupported algorithm ${String(alg)}`);
+    if (isSymmetricAlgorithm(alg)) {
+      if (secret === undefined) throw new TypeError(`tokenwarden: ${alg} needs the secret option`);
+      if (secret.byteLength < MIN_SECRET_BYTES[alg]) {
+        throw new TypeError(`tokenwarden: the secret is too short for ${alg} (RFC 7518 §3.2)`);
+      }
+    }
+  }
+  if (algorithms.size === 0) throw new TypeError('tokenwarden: algorithms must not be empty');
+  const clock = options.clock ?? systemClock;
+  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
+  let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
+  if (sharedKeyProvider === undefined && options.keySet !== undefined) {
+    sharedKeyProvider = createStaticKeyProvider(options.keySet);
+  }
+  if (sharedKeyProvider === undefined && options.jwksUri !== undefined) {
+    sharedKeyProvider = createJwksProvider({ ...providerOptions, jwksUri: options.jwksUri });
+  }
+  const keyProviders = new Map<string, KeyProvider>();
+  if (sharedKeyProvider === undefined) {
+    for (const issuer of issuers)
+      keyProviders.set(issuer, createJwksProvider({ ...providerOptions, issuer }));
+  }
+  return {
+    algorithms,
+    rules: {
+      issuers: new Set(issuers),
+      audiences,
+      clockTolerance: options.clockTolerance ?? 60,
+      maxTokenAge: options.maxTokenAge,
+      requiredClaims: options.requiredClaims ?? [],
+    },
+    secret,
+    keyProviders,
+    sharedKeyProvider,
+    maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,
+    clock,
+    typ: options.typ,
+    validateClaims: options.validateClaims,
+    credentialsOptional: options.credentialsOptional ?? false,
+  };
+}
+
+function toList(value: string | readonly string[] | undefined, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : [...(value ?? [])];
+  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new TypeError(`tokenwarden: the ${name} option is required`);
+  }
+  return list;
+}
