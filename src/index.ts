@@ -15,6 +15,7 @@ export {
 } from './errors.js';
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
+export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
 export {
   createJwksProvider,
   createStaticKeyProvider,

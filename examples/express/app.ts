@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { VerifierOptions } from 'tokenwarden';
+import { jwtAuth, requireScope } from 'tokenwarden/express';
+
+/** The three routes of Auth0's go-jwt-middleware example, protected by tokenwarden. */
+export function createApp(auth: VerifierOptions): Express {
+  const app = express();
+  const checkJwt = jwtAuth(auth);
+
+  app.get('/api/public', (_req, res) => {
+    res.json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." });
+  });
+  app.get('/api/private', checkJwt, (_req, res) => {
+    res.json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' });
+  });
+  app.get('/api/private-scoped', checkJwt, requireScope('read:messages'), (_req, res) => {
+    res.json({
+      message:
+        'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
+    });
+  });
+  return app;
+}
+
+/** Starts the app on `host:port` (port 0 picks a free one) and resolves with its URL and a closer. */
+export async function listen(
+  auth: VerifierOptions,
+  port: number,
+  host: string,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = await new Promise((resolve) => {
+    const started = createApp(auth).listen(port, host, () => resolve(started));
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
