@@ -25,6 +25,7 @@ export {
 } from './jwks/provider.js';
 export { fromNodeRequest, fromWebRequest, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
+export type { TokenCacheOptions } from './verified-token-cache.js';
 export {
   type ClaimsValidator,
   createVerifier,

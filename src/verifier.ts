@@ -21,6 +21,11 @@ import {
 import type { ResourceRequest } from './request.js';
 import { permissionsOf, scopesOf } from './scopes.js';
 import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from './token.js';
+import {
+  type CachedVerification,
+  type TokenCacheOptions,
+  VerifiedTokenCache,
+} from './verified-token-cache.js';
 
 /**
  * A custom claims rule, run after every built-in check has passed. Throw a {@link TokenError} for a
@@ -76,6 +81,12 @@ export interface VerifierOptions extends ExtractOptions {
   readonly jwksOptions?: JwksCacheOptions | undefined;
   /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
   readonly fetch?: typeof fetch | undefined;
+  /**
+   * Cache of verified tokens: a token seen before skips decoding and the signature check until it
+   * expires, its key leaves the key set, or the key set is due for a refetch. Time-based claims and
+   * `validateClaims` are still applied on every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
+   */
+  readonly cache?: false | TokenCacheOptions | undefined;
   /** Receives structured events (key set fetched, failed, cooling down). */
   readonly onEvent?: EventListener | undefined;
 }
@@ -120,7 +131,20 @@ export interface Verifier {
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = normaliseOptions(options);
 
-  async function verify(token: string): Promise<VerifiedToken> {
+  function verify(token: string): Promise<VerifiedToken> {
+    const cache = config.cache;
+    if (cache !== undefined && typeof token === 'string') {
+      const now = config.clock();
+      const hit = cache.get(token, now);
+      if (hit !== undefined) {
+        if (isCurrentKey(hit)) return revalidate(hit.result, now);
+        cache.delete(token);
+      }
+    }
+    return verifyFully(token);
+  }
+
+  async function verifyFully(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) {
       throw new TokenError('token_malformed', 'The token is empty');
     }
@@ -128,23 +152,49 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const alg = checkHeader(header, config.algorithms);
     // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
     checkIssuer(claims, config.rules.issuers);
-    const key = await keyFor(claims.iss as string, header.kid, alg);
+    const provider = isSymmetricAlgorithm(alg) ? undefined : providerFor(claims.iss as string);
+    const key =
+      provider === undefined ? (config.secret as Uint8Array) : await provider.getKey(header.kid, alg);
     await verifySignature(token, key, alg);
-    checkClaims(claims, config.rules, config.clock());
+    const now = config.clock();
+    checkClaims(claims, config.rules, now);
     if (config.typ !== undefined) checkType(header, config.typ);
+    const result: VerifiedToken = {
+      token,
+      header,
+      claims,
+      scopes: scopesOf(claims),
+      permissions: permissionsOf(claims),
+    };
     if (config.validateClaims !== undefined) await runCustomValidator(config.validateClaims, claims, header);
-    return { token, header, claims, scopes: scopesOf(claims), permissions: permissionsOf(claims) };
+    if (config.cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
+      config.cache.set(token, { result, key, provider, cachedAt: now });
+    }
+    return result;
   }
 
-  function keyFor(
-    issuer: string,
-    kid: string | undefined,
-    alg: Algorithm,
-  ): Promise<CryptoKey | Uint8Array> | Uint8Array {
-    if (isSymmetricAlgorithm(alg)) return config.secret as Uint8Array;
+  /** A cache hit: the signature stands, but time moves on and the custom rule may depend on state. */
+  function revalidate(result: VerifiedToken, now: number): Promise<VerifiedToken> {
+    try {
+      checkClaims(result.claims, config.rules, now);
+    } catch (error) {
+      config.cache?.delete(result.token);
+      return Promise.reject(error);
+    }
+    if (config.validateClaims === undefined) return Promise.resolve(result);
+    return runCustomValidator(config.validateClaims, result.claims, result.header).then(() => result);
+  }
+
+  function isCurrentKey(hit: CachedVerification): boolean {
+    // No provider means the HMAC secret, which is configuration and never rotates at run time.
+    if (hit.provider === undefined) return true;
+    return !(hit.key instanceof Uint8Array) && hit.provider.isCurrentKey?.(hit.key) === true;
+  }
+
+  function providerFor(issuer: string): KeyProvider {
     const provider = config.keyProviders.get(issuer) ?? config.sharedKeyProvider;
     if (provider === undefined) throw new TokenError('key_not_found', 'No key source for this issuer');
-    return provider.getKey(kid, alg);
+    return provider;
   }
 
   return {
@@ -211,6 +261,7 @@ interface NormalisedOptions {
   readonly typ: string | undefined;
   readonly validateClaims: ClaimsValidator | undefined;
   readonly credentialsOptional: boolean;
+  readonly cache: VerifiedTokenCache | undefined;
 }
 
 /** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
@@ -265,6 +316,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     typ: options.typ,
     validateClaims: options.validateClaims,
     credentialsOptional: options.credentialsOptional ?? false,
+    cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
   };
 }
 

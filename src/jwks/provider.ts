@@ -14,6 +14,12 @@ export interface KeyProvider {
    * `jwks_unavailable` when the key set cannot be had at all.
    */
   getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey>;
+  /**
+   * Whether `key`, returned earlier by `getKey`, still belongs to the current key set and that set
+   * needs no refetch. The verified-token cache keeps a token only while this holds, so a key removed
+   * from the set stops being honoured at the next refetch. A provider without it gets no caching.
+   */
+  isCurrentKey?(key: CryptoKey): boolean;
 }
 
 /** Tuning for a remote key set. Every duration is in seconds unless its name says otherwise. */
@@ -87,30 +93,45 @@ export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
   const parsed = parseKeySet(keySet).keySet;
   const imported = new KeyImportCache();
   return {
-    getKey: (kid, alg) => {
+    getKey: async (kid, alg) => {
       const jwk = selectKey(parsed, kid, alg);
       if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
       return imported.get(jwk, kid, alg);
     },
+    isCurrentKey: (key) => imported.holds(key),
   };
 }
 
-/** Imported Web Crypto keys, so a JWK is parsed and imported once per algorithm. */
+/**
+ * Imported Web Crypto keys, so a JWK is parsed and imported once per algorithm, and the record of
+ * which imported keys belong to the current set.
+ */
 class KeyImportCache {
   readonly #keys = new LRUCache<string, Promise<CryptoKey>>({ max: 256 });
+  #current = new WeakSet<CryptoKey>();
 
   get(jwk: Parameters<typeof importVerificationKey>[0], kid: string | undefined, alg: Algorithm) {
     const cacheKey = `${kid ?? ''}\u0000${alg}`;
     let key = this.#keys.get(cacheKey);
     if (key === undefined) {
-      key = importVerificationKey(jwk, alg);
+      const generation = this.#current;
+      key = importVerificationKey(jwk, alg).then((imported) => {
+        // A key imported while the set was being replaced belongs to the old set only.
+        if (generation === this.#current) generation.add(imported);
+        return imported;
+      });
       this.#keys.set(cacheKey, key);
     }
     return key;
   }
 
+  holds(key: CryptoKey): boolean {
+    return this.#current.has(key);
+  }
+
   clear(): void {
     this.#keys.clear();
+    this.#current = new WeakSet();
   }
 }
 
@@ -165,6 +186,10 @@ class RemoteKeyProvider implements KeyProvider {
     }
     if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
     return this.#imported.get(jwk, kid, alg);
+  }
+
+  isCurrentKey(key: CryptoKey): boolean {
+    return this.#clock() < this.#freshUntil && this.#imported.holds(key);
   }
 
   #cooldownOver(): boolean {

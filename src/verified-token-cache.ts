@@ -1,0 +1,72 @@
+import { LRUCache } from 'lru-cache';
+import type { KeyProvider } from './jwks/provider.js';
+import type { VerifiedToken } from './verifier.js';
+
+/** Bounds of the verified-token cache. */
+export interface TokenCacheOptions {
+  /** Most tokens kept. [10000] */
+  readonly maxEntries?: number | undefined;
+  /** Most memory for the kept tokens, estimated from their length, in bytes. [33554432 (32 MiB)] */
+  readonly maxBytes?: number | undefined;
+  /**
+   * Longest a token is trusted from the cache before its signature is checked again, in seconds.
+   * Expiry (`exp`) is checked against the clock on every hit regardless. [no limit: until `exp`]
+   */
+  readonly ttl?: number | undefined;
+}
+
+/** What a cache hit needs to decide whether the earlier verification still stands. */
+export interface CachedVerification {
+  readonly result: VerifiedToken;
+  /** The key that verified the signature; the entry is honoured only while it is current. */
+  readonly key: CryptoKey | Uint8Array;
+  /** Where `key` came from; `undefined` for the configured HMAC secret. */
+  readonly provider: KeyProvider | undefined;
+  /** Seconds since the epoch. */
+  readonly cachedAt: number;
+}
+
+/** Rough per-entry overhead beyond the token text itself (claims object, header, list node). */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/**
+ * Tokens whose signature already verified, by their exact text. A hit skips decoding and the
+ * signature check only; the verifier still applies time-based claim rules and the custom validator,
+ * and drops the entry when the key it was verified with is no longer current.
+ */
+export class VerifiedTokenCache {
+  readonly #entries: LRUCache<string, CachedVerification>;
+  readonly #ttl: number;
+
+  constructor(options: TokenCacheOptions = {}) {
+    this.#entries = new LRUCache({
+      max: options.maxEntries ?? 10_000,
+      maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      sizeCalculation: (_value, token) => token.length * 2 + ENTRY_OVERHEAD_BYTES,
+    });
+    this.#ttl = options.ttl ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The entry for `token` if it is younger than the TTL at `now`. */
+  get(token: string, now: number): CachedVerification | undefined {
+    const entry = this.#entries.get(token);
+    if (entry !== undefined && now - entry.cachedAt >= this.#ttl) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(token: string, entry: CachedVerification): void {
+    this.#entries.set(token, entry);
+  }
+
+  delete(token: string): void {
+    this.#entries.delete(token);
+  }
+
+  /** Number of tokens held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,216 @@
+import {
+  type AsymmetricAlgorithm,
+  createStaticKeyProvider,
+  createVerifier,
+  type KeyProvider,
+} from 'tokenwarden';
+import { createTestIssuer, generateTestKey, type TestIssuer } from 'tokenwarden/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerifiedTokenCache } from '../../src/verified-token-cache.js';
+
+/** A key provider that counts how often a key was asked for: each ask is a full verification. */
+function countingProvider(inner: KeyProvider): KeyProvider & { calls: number } {
+  const counting = {
+    calls: 0,
+    getKey(kid: string | undefined, alg: AsymmetricAlgorithm) {
+      counting.calls += 1;
+      return inner.getKey(kid, alg);
+    },
+    isCurrentKey: inner.isCurrentKey?.bind(inner),
+  };
+  return counting;
+}
+
+describe('verified-token cache', () => {
+  let issuer: TestIssuer;
+  let now: number;
+  const clock = () => now;
+
+  beforeAll(async () => {
+    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+  });
+  afterAll(() => issuer.close());
+
+  function verifierWith(keyProvider: KeyProvider, extra: Record<string, unknown> = {}) {
+    return createVerifier({ issuer: issuer.issuer, audience: issuer.audience, keyProvider, clock, ...extra });
+  }
+
+  it('verifies a repeated token once and answers later requests from the cache', async () => {
+    now = 1_800_000_000;
+    const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
+    const verifier = verifierWith(provider);
+    const token = await issuer.signToken({ scope: 'read:messages' });
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(provider.calls).toBe(1);
+    expect(second).toBe(first);
+    expect(second.scopes).toEqual(['read:messages']);
+  });
+
+  it('still checks expiry against the clock on every hit', async () => {
+    now = 1_800_000_000;
+    const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()));
+    const token = await issuer.signToken({}, { expiresIn: 120 });
+    await verifier.verify(token);
+    now += 120 + 61;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'token_expired' });
+  });
+
+  it('runs validateClaims on every hit', async () => {
+    now = 1_800_000_000;
+    let allowed = true;
+    const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()), { validateClaims: () => allowed });
+    const token = await issuer.signToken();
+    await verifier.verify(token);
+    allowed = false;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'claim_invalid' });
+  });
+
+  it('does not cache a token that failed verification', async () => {
+    now = 1_800_000_000;
+    const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
+    const verifier = verifierWith(provider);
+    const forged = await issuer.signToken({}, { untrustedKey: true });
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'signature_invalid' });
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'signature_invalid' });
+    expect(provider.calls).toBe(2);
+  });
+
+  it('keeps verifiers isolated: a token cached by one is judged afresh by another', async () => {
+    now = 1_800_000_000;
+    const token = await issuer.signToken();
+    await verifierWith(createStaticKeyProvider(issuer.jwks())).verify(token);
+    const otherApi = createVerifier({
+      issuer: issuer.issuer,
+      audience: 'https://other-api.example.test',
+      keySet: issuer.jwks(),
+      clock,
+    });
+    await expect(otherApi.verify(token)).rejects.toMatchObject({ code: 'audience_invalid' });
+  });
+
+  it('verifies every time when turned off', async () => {
+    now = 1_800_000_000;
+    const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
+    const verifier = verifierWith(provider, { cache: false });
+    const token = await issuer.signToken();
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('re-verifies after the configured ttl', async () => {
+    now = 1_800_000_000;
+    const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
+    const verifier = verifierWith(provider, { cache: { ttl: 30 } });
+    const token = await issuer.signToken();
+    await verifier.verify(token);
+    now += 29;
+    await verifier.verify(token);
+    expect(provider.calls).toBe(1);
+    now += 1;
+    await verifier.verify(token);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('gives no caching to a key provider that cannot say whether a key is current', async () => {
+    now = 1_800_000_000;
+    const inner = createStaticKeyProvider(issuer.jwks());
+    const provider = countingProvider({ getKey: (kid, alg) => inner.getKey(kid, alg) });
+    const verifier = verifierWith(provider);
+    const token = await issuer.signToken();
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('caches tokens verified with the HMAC secret', async () => {
+    now = 1_800_000_000;
+    const { CompactSign } = await import('jose');
+    const secret = 'a-test-secret-of-at-least-32-bytes!!';
+    const payload = { iss: issuer.issuer, aud: issuer.audience, exp: now + 60 };
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(secret));
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      secret,
+      algorithms: ['HS256'],
+      keySet: { keys: [] },
+      clock,
+    });
+    expect((await verifier.verify(token)).claims.exp).toBe(now + 60);
+    expect(await verifier.verify(token)).toBeDefined();
+  });
+});
+
+describe('verified-token cache and key rotation', () => {
+  it('stops honouring a cached token once its key is removed from the JWKS', async () => {
+    let now = 1_800_000_000;
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    try {
+      const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, clock: () => now });
+      const token = await issuer.signToken({}, { expiresIn: 86_400 });
+      await verifier.verify(token);
+      await verifier.verify(token);
+      expect(issuer.requests.jwks).toBe(1);
+      await issuer.rotateKeys();
+      // Within the key set's freshness the cached verification stands, as a full verify would.
+      now += 300;
+      await verifier.verify(token);
+      expect(issuer.requests.jwks).toBe(1);
+      // Once the set is due (max-age=600), a hit falls through to a full verify, which refetches.
+      now += 301;
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'key_not_found' });
+      expect(issuer.requests.jwks).toBe(2);
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'key_not_found' });
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it('keeps a cached token valid across a refetch that keeps its key', async () => {
+    let now = 1_800_000_000;
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    try {
+      const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, clock: () => now });
+      const token = await issuer.signToken({}, { expiresIn: 86_400 });
+      await verifier.verify(token);
+      await issuer.rotateKeys({ keepPrevious: true });
+      now += 601;
+      expect((await verifier.verify(token)).token).toBe(token);
+      expect(issuer.requests.jwks).toBe(2);
+    } finally {
+      await issuer.close();
+    }
+  });
+});
+
+describe('VerifiedTokenCache bounds', () => {
+  it('holds no more than maxEntries tokens under a flood of distinct tokens', async () => {
+    const { publicJwk } = await generateTestKey('ES256');
+    const cache = new VerifiedTokenCache({ maxEntries: 100 });
+    const provider = createStaticKeyProvider({ keys: [publicJwk] });
+    const key = await provider.getKey(publicJwk.kid, 'ES256');
+    for (let i = 0; i < 1000; i += 1) {
+      const token = `token-${i}`;
+      const result = { token, header: { alg: 'ES256' }, claims: {}, scopes: [], permissions: [] };
+      cache.set(token, { result, key, provider, cachedAt: 0 });
+    }
+    expect(cache.size).toBe(100);
+  });
+
+  it('holds no more than maxBytes worth of tokens', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxBytes: 64 * 1024 });
+    const key = new Uint8Array(32);
+    for (let i = 0; i < 1000; i += 1) {
+      const token = `${'x'.repeat(4000)}${i}`;
+      const result = { token, header: { alg: 'HS256' }, claims: {}, scopes: [], permissions: [] };
+      cache.set(token, { result, key, provider: undefined, cachedAt: 0 });
+    }
+    // Each entry is about 9 KiB (4 KiB of text as UTF-16 plus overhead), so 64 KiB holds 7.
+    expect(cache.size).toBeLessThanOrEqual(7);
+    expect(cache.size).toBeGreaterThan(0);
+  });
+});
