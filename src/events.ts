@@ -1,8 +1,25 @@
+import type { TokenErrorCode } from './errors.js';
+
 /**
  * Structured events for logs and metrics. tokenwarden depends on no logger: pass `onEvent` and send
  * these to pino, `console`, OpenTelemetry or anything else. Events never carry tokens or key material.
  */
 export type TokenwardenEvent =
+  | {
+      /** A token passed every check. */
+      readonly type: 'token_verified';
+      /** Its `iss`. */
+      readonly issuer: string;
+      /** Its `sub`, when it has one. */
+      readonly subject: string | undefined;
+      /** Whether the signature check was answered from the verified-token cache. */
+      readonly cached: boolean;
+    }
+  | {
+      /** A request or token was refused. */
+      readonly type: 'token_rejected';
+      readonly code: TokenErrorCode;
+    }
   | {
       /** A key set was fetched and parsed. */
       readonly type: 'jwks_fetched';

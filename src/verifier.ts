@@ -8,7 +8,7 @@ import {
 } from './algorithms.js';
 import { type AccessTokenClaims, type ClaimRules, checkClaims, checkIssuer } from './claims.js';
 import { TokenError } from './errors.js';
-import type { EventListener } from './events.js';
+import { type EventListener, emit } from './events.js';
 import { type ExtractOptions, extractToken } from './extract.js';
 import { checkHeader, checkType } from './header.js';
 import {
@@ -87,7 +87,7 @@ export interface VerifierOptions extends ExtractOptions {
    * `validateClaims` are still applied on every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
    */
   readonly cache?: false | TokenCacheOptions | undefined;
-  /** Receives structured events (key set fetched, failed, cooling down). */
+  /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
   readonly onEvent?: EventListener | undefined;
 }
 
@@ -137,11 +137,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const now = config.clock();
       const hit = cache.get(token, now);
       if (hit !== undefined) {
-        if (isCurrentKey(hit)) return revalidate(hit.result, now);
+        if (isCurrentKey(hit)) return observed(revalidate(hit.result, now), true);
         cache.delete(token);
       }
     }
-    return verifyFully(token);
+    return observed(verifyFully(token), false);
+  }
+
+  /** Reports success to `onEvent`; without a listener, adds nothing to the hot path. */
+  function observed(verification: Promise<VerifiedToken>, cached: boolean): Promise<VerifiedToken> {
+    if (config.onEvent === undefined) return verification;
+    return verification.then((result) => {
+      emit(config.onEvent, {
+        type: 'token_verified',
+        issuer: result.claims.iss as string,
+        subject: typeof result.claims.sub === 'string' ? result.claims.sub : undefined,
+        cached,
+      });
+      return result;
+    });
+  }
+
+  function reportRejected(error: unknown): never {
+    if (error instanceof TokenError) emit(config.onEvent, { type: 'token_rejected', code: error.code });
+    throw error;
   }
 
   async function verifyFully(token: string): Promise<VerifiedToken> {
@@ -197,16 +216,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return provider;
   }
 
+  async function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
+    const extracted = extractToken(request, options);
+    if (extracted === undefined) {
+      if (config.credentialsOptional) return undefined;
+      throw new TokenError('token_missing', 'No access token was sent');
+    }
+    return verify(extracted.token);
+  }
+
+  if (config.onEvent === undefined) return { verify, authenticate };
   return {
-    verify,
-    async authenticate(request) {
-      const extracted = extractToken(request, options);
-      if (extracted === undefined) {
-        if (config.credentialsOptional) return undefined;
-        throw new TokenError('token_missing', 'No access token was sent');
-      }
-      return verify(extracted.token);
-    },
+    verify: (token) => verify(token).catch(reportRejected),
+    authenticate: (request) => authenticate(request).catch(reportRejected),
   };
 }
 
@@ -262,6 +284,7 @@ interface NormalisedOptions {
   readonly validateClaims: ClaimsValidator | undefined;
   readonly credentialsOptional: boolean;
   readonly cache: VerifiedTokenCache | undefined;
+  readonly onEvent: EventListener | undefined;
 }
 
 /** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
@@ -317,6 +340,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     validateClaims: options.validateClaims,
     credentialsOptional: options.credentialsOptional ?? false,
     cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
+    onEvent: options.onEvent,
   };
 }
 

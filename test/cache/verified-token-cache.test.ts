@@ -214,3 +214,35 @@ describe('VerifiedTokenCache bounds', () => {
     expect(cache.size).toBeGreaterThan(0);
   });
 });
+
+describe('verification events', () => {
+  it('reports each verification, cached or not, and each rejection with its code', async () => {
+    const now = 1_800_000_000;
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    try {
+      const events: unknown[] = [];
+      const verifier = createVerifier({
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        keySet: issuer.jwks(),
+        clock: () => now,
+        onEvent: (event) => events.push(event),
+      });
+      const token = await issuer.signToken({ sub: 'alice' });
+      await verifier.verify(token);
+      await verifier.verify(token);
+      await expect(verifier.verify(await issuer.signToken({ aud: 'elsewhere' }))).rejects.toThrow();
+      await expect(
+        verifier.authenticate({ method: 'GET', url: '/', header: () => undefined }),
+      ).rejects.toThrow();
+      expect(events).toEqual([
+        { type: 'token_verified', issuer: issuer.issuer, subject: 'alice', cached: false },
+        { type: 'token_verified', issuer: issuer.issuer, subject: 'alice', cached: true },
+        { type: 'token_rejected', code: 'audience_invalid' },
+        { type: 'token_rejected', code: 'token_missing' },
+      ]);
+    } finally {
+      await issuer.close();
+    }
+  });
+});
