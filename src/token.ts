@@ -12,6 +12,9 @@ export interface DecodedToken {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** An unsecured JWS (`alg: none`, RFC 7515 §A.5) has an empty signature; it must reach the alg check. */
+const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -26,12 +29,21 @@ export function decodeToken(token: string, maxSize: number): DecodedToken {
   if (parts.length === 5) {
     throw new TokenError('token_malformed', 'Encrypted tokens (JWE) are not accepted');
   }
-  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) {
+  const [header, payload, signature] = parts as [string, string, string];
+  if (
+    parts.length !== 3 ||
+    !BASE64URL.test(header) ||
+    !BASE64URL.test(payload) ||
+    !BASE64URL_OR_EMPTY.test(signature)
+  ) {
     throw new TokenError('token_malformed', 'The token is not a compact JWS');
   }
+  if (!isCanonical(header) || !isCanonical(payload) || !isCanonical(signature)) {
+    throw new TokenError('token_malformed', 'The token is not canonically base64url-encoded');
+  }
   return {
-    header: decodeJsonObject(parts[0] as string, 'header') as ProtectedHeaderParameters,
-    claims: decodeJsonObject(parts[1] as string, 'payload') as AccessTokenClaims,
+    header: decodeJsonObject(header, 'header') as ProtectedHeaderParameters,
+    claims: decodeJsonObject(payload, 'payload') as AccessTokenClaims,
   };
 }
 
@@ -46,4 +58,15 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
     throw new TokenError('token_malformed', `The token ${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * RFC 4648 §3.5: in an unpadded final group, the unused low bits must be zero. Decoders ignore them,
+ * so without this check one signed token has several spellings that all verify.
+ */
+function isCanonical(segment: string): boolean {
+  const spareBits = ((segment.length % 4) * 6) % 8;
+  if (spareBits === 0) return true;
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1] as string);
+  return (last & ((1 << spareBits) - 1)) === 0;
 }
