@@ -1,0 +1,283 @@
+import { TokenError } from 'tokenwarden';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUDIENCE,
+  createKeyRing,
+  ISSUER,
+  type KeyRing,
+  NOW,
+  rejectionOf,
+  signToken,
+  verifierFor,
+} from './fixtures.js';
+
+let ring: KeyRing;
+beforeAll(async () => {
+  ring = await createKeyRing();
+});
+
+/** Signs with the default RS256 key, overriding claims (and optionally header members). */
+function tokenWith(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  return signToken(ring.keys.RS256, claims, header);
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return (await rejectionOf(promise)).code;
+}
+
+describe('RFC 9068 §4 issuer', () => {
+  it('accepts an iss that exactly matches the configured issuer', async () => {
+    const { claims } = await verifierFor(ring).verify(await tokenWith({}));
+    expect(claims.iss).toBe(ISSUER);
+  });
+
+  it('rejects an iss that differs only by the trailing slash', async () => {
+    const token = await tokenWith({ iss: ISSUER.slice(0, -1) });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('issuer_invalid');
+  });
+
+  it('rejects an iss that differs only by case', async () => {
+    const token = await tokenWith({ iss: ISSUER.toUpperCase() });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('issuer_invalid');
+  });
+
+  it('rejects a token without iss', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ iss: undefined })))).toBe(
+      'issuer_invalid',
+    );
+  });
+
+  it('accepts any one of several configured issuers', async () => {
+    const verifier = verifierFor(ring, { issuer: ['https://other.example.test/', ISSUER] });
+    await expect(verifier.verify(await tokenWith({}))).resolves.toBeDefined();
+  });
+});
+
+describe('RFC 7519 §4.1.3 audience', () => {
+  it('accepts aud as a string equal to the configured audience', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ aud: AUDIENCE }))).resolves.toBeDefined();
+  });
+
+  it('accepts aud as an array that contains the configured audience', async () => {
+    const token = await tokenWith({ aud: ['https://other.example.test', AUDIENCE] });
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+  });
+
+  it('accepts a token carrying any one of several configured audiences', async () => {
+    const verifier = verifierFor(ring, {
+      audience: ['https://api-a.example.test', 'https://api-b.example.test'],
+    });
+    await expect(
+      verifier.verify(await tokenWith({ aud: 'https://api-b.example.test' })),
+    ).resolves.toBeDefined();
+    await expect(
+      verifier.verify(
+        await tokenWith({ aud: ['https://userinfo.example.test', 'https://api-a.example.test'] }),
+      ),
+    ).resolves.toBeDefined();
+  });
+
+  it('rejects an aud meant for another API', async () => {
+    const token = await tokenWith({ aud: 'https://other.example.test' });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('audience_invalid');
+  });
+
+  it('rejects aud as an empty array', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ aud: [] })))).toBe('audience_invalid');
+  });
+
+  it('rejects aud as an object', async () => {
+    const token = await tokenWith({ aud: { [AUDIENCE]: true } });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('audience_invalid');
+  });
+
+  it('rejects a token without aud', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ aud: undefined })))).toBe(
+      'audience_invalid',
+    );
+  });
+});
+
+describe('RFC 7519 §4.1.4 expiry', () => {
+  it('requires exp: a token without one is claim_invalid', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ exp: undefined })))).toBe('claim_invalid');
+  });
+
+  it('rejects an expired token with token_expired', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ exp: NOW - 61 })))).toBe('token_expired');
+  });
+
+  it('accepts a token expired by less than the default 60 s clock tolerance', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ exp: NOW - 59 }))).resolves.toBeDefined();
+  });
+
+  it('rejects a token expired by exactly the clock tolerance', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ exp: NOW - 60 })))).toBe('token_expired');
+  });
+
+  it('applies a configured clockTolerance', async () => {
+    const token = await tokenWith({ exp: NOW - 30 });
+    expect(await codeOf(verifierFor(ring, { clockTolerance: 0 }).verify(token))).toBe('token_expired');
+    await expect(verifierFor(ring, { clockTolerance: 31 }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects exp given as a string with claim_invalid', async () => {
+    const token = await tokenWith({ exp: String(NOW + 3600) });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+  });
+
+  it('follows the injected clock rather than the system time', async () => {
+    const token = await tokenWith({ iat: NOW, exp: NOW + 100 });
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+    const later = verifierFor(ring, { clock: () => NOW + 1000 });
+    expect(await codeOf(later.verify(token))).toBe('token_expired');
+  });
+});
+
+describe('RFC 7519 §4.1.5 not before', () => {
+  it('rejects an nbf in the future beyond the tolerance with token_not_yet_valid', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ nbf: NOW + 61 })))).toBe(
+      'token_not_yet_valid',
+    );
+  });
+
+  it('accepts an nbf in the future within the tolerance', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ nbf: NOW + 60 }))).resolves.toBeDefined();
+  });
+
+  it('accepts a fractional nbf (NumericDate may be non-integer)', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ nbf: NOW - 0.5 }))).resolves.toBeDefined();
+  });
+
+  it('rejects nbf given as a string with claim_invalid', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ nbf: String(NOW) })))).toBe(
+      'claim_invalid',
+    );
+  });
+});
+
+describe('RFC 7519 §4.1.6 issued at', () => {
+  it('rejects an iat in the future beyond the tolerance', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ iat: NOW + 61 })))).toBe(
+      'token_not_yet_valid',
+    );
+  });
+
+  it('accepts an iat in the future within the tolerance', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ iat: NOW + 60 }))).resolves.toBeDefined();
+  });
+
+  it('accepts a token without iat when no maxTokenAge is set', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({ iat: undefined }))).resolves.toBeDefined();
+  });
+});
+
+describe('maxTokenAge', () => {
+  it('accepts a token younger than maxTokenAge', async () => {
+    const token = await tokenWith({ iat: NOW - 300 });
+    await expect(verifierFor(ring, { maxTokenAge: 600 }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects a token older than maxTokenAge plus the tolerance with token_expired', async () => {
+    const token = await tokenWith({ iat: NOW - 700 });
+    expect(await codeOf(verifierFor(ring, { maxTokenAge: 600 }).verify(token))).toBe('token_expired');
+  });
+
+  it('rejects a token without iat when maxTokenAge is set, with claim_invalid', async () => {
+    const token = await tokenWith({ iat: undefined });
+    expect(await codeOf(verifierFor(ring, { maxTokenAge: 600 }).verify(token))).toBe('claim_invalid');
+  });
+});
+
+describe('requiredClaims', () => {
+  it('accepts a token carrying every required claim', async () => {
+    const verifier = verifierFor(ring, { requiredClaims: ['sub', 'client_id'] });
+    await expect(verifier.verify(await tokenWith({}))).resolves.toBeDefined();
+  });
+
+  it('rejects a token missing a required claim with claim_invalid', async () => {
+    const verifier = verifierFor(ring, { requiredClaims: ['sub', 'client_id'] });
+    expect(await codeOf(verifier.verify(await tokenWith({ client_id: undefined })))).toBe('claim_invalid');
+  });
+
+  it('rejects a required claim set to null', async () => {
+    const verifier = verifierFor(ring, { requiredClaims: ['sub'] });
+    expect(await codeOf(verifier.verify(await tokenWith({ sub: null })))).toBe('claim_invalid');
+  });
+});
+
+describe('RFC 9068 §4 strict typ (at+jwt)', () => {
+  it.each(['at+jwt', 'application/at+jwt', 'AT+JWT', 'Application/At+Jwt'])(
+    'accepts typ "%s"',
+    async (typ) => {
+      const token = await tokenWith({}, { typ });
+      await expect(verifierFor(ring, { typ: 'at+jwt' }).verify(token)).resolves.toBeDefined();
+    },
+  );
+
+  it('rejects typ "JWT" (an ID token, say) with type_invalid', async () => {
+    const token = await tokenWith({}, { typ: 'JWT' });
+    expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
+  });
+
+  it('rejects a token without typ with type_invalid', async () => {
+    const token = await tokenWith({}, { typ: undefined });
+    expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
+  });
+
+  it('does not check typ unless asked to', async () => {
+    await expect(verifierFor(ring).verify(await tokenWith({}, { typ: 'JWT' }))).resolves.toBeDefined();
+  });
+});
+
+describe('custom claims validator (validateClaims)', () => {
+  it('accepts the token when the hook returns true', async () => {
+    const verifier = verifierFor(ring, { validateClaims: (claims) => claims.sub === 'user-1' });
+    await expect(verifier.verify(await tokenWith({}))).resolves.toBeDefined();
+  });
+
+  it('rejects with claim_invalid when the hook returns false', async () => {
+    const verifier = verifierFor(ring, { validateClaims: () => false });
+    expect(await codeOf(verifier.verify(await tokenWith({})))).toBe('claim_invalid');
+  });
+
+  it('rejects with claim_invalid when an async hook resolves false', async () => {
+    const verifier = verifierFor(ring, { validateClaims: async () => false });
+    expect(await codeOf(verifier.verify(await tokenWith({})))).toBe('claim_invalid');
+  });
+
+  it('passes a TokenError thrown by the hook through with its own code', async () => {
+    const verifier = verifierFor(ring, {
+      validateClaims: () => {
+        throw new TokenError('audience_invalid', 'The tenant is not served here');
+      },
+    });
+    const error = await rejectionOf(verifier.verify(await tokenWith({})));
+    expect(error.code).toBe('audience_invalid');
+    expect(error.message).toBe('The tenant is not served here');
+  });
+
+  it('receives the verified claims and header', async () => {
+    let seen: { sub: unknown; kid: unknown } | undefined;
+    const verifier = verifierFor(ring, {
+      validateClaims: (claims, header) => {
+        seen = { sub: claims.sub, kid: header.kid };
+        return true;
+      },
+    });
+    await verifier.verify(await tokenWith({}));
+    expect(seen).toEqual({ sub: 'user-1', kid: ring.keys.RS256.kid });
+  });
+
+  it('is not called for a token that already failed a built-in check', async () => {
+    let calls = 0;
+    const verifier = verifierFor(ring, {
+      validateClaims: () => {
+        calls += 1;
+        return true;
+      },
+    });
+    await rejectionOf(verifier.verify(await tokenWith({ exp: NOW - 3600 })));
+    expect(calls).toBe(0);
+  });
+});
