@@ -1,3 +1,4 @@
+export { type CreateDpopProofOptions, createDpopProof, type DpopKey, generateDpopKey } from './dpop.js';
 export {
   createTestIssuer,
   type SignTokenOptions,

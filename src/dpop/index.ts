@@ -1,0 +1,25 @@
+export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './binding.js';
+export {
+  DpopError,
+  type DpopErrorCode,
+  type DpopErrorDetails,
+  type DpopOAuthErrorCode,
+} from './errors.js';
+export { normaliseHttpUri } from './htu.js';
+export { createDpopNonces, type DpopNonceOptions, type DpopNonceStatus, type DpopNonces } from './nonce.js';
+export {
+  DEFAULT_DPOP_ALGORITHMS,
+  DEFAULT_IAT_WINDOW,
+  DEFAULT_MAX_PROOF_SIZE,
+  type DpopProofClaims,
+  type VerifiedDpopProof,
+  type VerifyDpopProofOptions,
+  verifyDpopProof,
+} from './proof.js';
+export {
+  createMemoryReplayStore,
+  type MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  ReplayStoreFullError,
+} from './replay-store.js';

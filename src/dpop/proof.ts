@@ -1,0 +1,349 @@
+import {
+  base64url,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import {
+  type AsymmetricAlgorithm,
+  isKnownAlgorithm,
+  isSymmetricAlgorithm,
+  keyFitsAlgorithm,
+} from '../algorithms.js';
+import { accessTokenHash } from './binding.js';
+import { DpopError } from './errors.js';
+import { normaliseHttpUri } from './htu.js';
+import type { DpopNonces } from './nonce.js';
+import type { ReplayStore } from './replay-store.js';
+
+/** The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). */
+export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
+
+/** Default largest `DPoP` header, in characters: 8 KiB, ample for an RSA-4096 key and its signature. */
+export const DEFAULT_MAX_PROOF_SIZE = 8 * 1024;
+
+/** Default `iat` window each way from now, in seconds. */
+export const DEFAULT_IAT_WINDOW = 60;
+
+/** The longest `jti` accepted; §11.1 asks for 96 random bits, which is 16 base64url characters. */
+const MAX_JTI_LENGTH = 256;
+
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037). */
+const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** An unsecured JWS has an empty signature; letting it through here gives `alg: none` its own message. */
+const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The claims of a DPoP proof (RFC 9449 §4.2). */
+export interface DpopProofClaims {
+  /** Unique identifier of the proof. */
+  readonly jti: string;
+  /** HTTP method of the request. */
+  readonly htm: string;
+  /** HTTP URI of the request, without query and fragment. */
+  readonly htu: string;
+  /** Creation time, seconds since the epoch. */
+  readonly iat: number;
+  /** base64url SHA-256 of the access token, when one is presented. */
+  readonly ath?: string;
+  /** The server-provided nonce (§8). */
+  readonly nonce?: string;
+  /** Any other claim. */
+  readonly [claim: string]: unknown;
+}
+
+/** Options for {@link verifyDpopProof}. Defaults in brackets; durations in seconds. */
+export interface VerifyDpopProofOptions {
+  /**
+   * The `DPoP` request header as the framework gives it: a string, an array when the header was
+   * sent more than once, or `undefined` when absent. Exactly one proof is accepted (§4.3 check 1).
+   */
+  readonly proof: string | readonly string[] | undefined;
+  /** The request's HTTP method, e.g. `GET`, compared exactly with `htm`. */
+  readonly method: string;
+  /**
+   * The absolute URI of the request as the client addressed it (the public URL, not the one behind
+   * a proxy). Query and fragment are ignored.
+   */
+  readonly url: string | URL;
+  /** Where used proofs are remembered. */
+  readonly replayStore: ReplayStore;
+  /**
+   * The access token sent with the proof. When given, `ath` must be its hash (§4.3 check 10);
+   * leave it out only at a token endpoint, where there is no access token yet.
+   */
+  readonly accessToken?: string | undefined;
+  /**
+   * The access token's `cnf.jkt`. When given, it is compared before the proof's `jti` is recorded,
+   * so proofs for tokens bound to other keys never take room in the replay store (§7.1).
+   */
+  readonly boundThumbprint?: string | undefined;
+  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA']`] */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** How far `iat` may be from now, each way, before the clock tolerance is added. [60] */
+  readonly iatWindow?: number | undefined;
+  /** Allowed clock difference with the client, added to `iatWindow`. [0] */
+  readonly clockTolerance?: number | undefined;
+  /** Server nonces; when set, every proof must carry a current or previous nonce (§8). [none] */
+  readonly nonces?: DpopNonces | undefined;
+  /** Largest proof in characters, checked before any parsing. [8192] */
+  readonly maxProofSize?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+}
+
+/** A proof that passed every check. */
+export interface VerifiedDpopProof {
+  /**
+   * The RFC 7638 SHA-256 thumbprint of the proof's key: compare it with the access token's
+   * `cnf.jkt` (see `checkDpopBinding`).
+   */
+  readonly thumbprint: string;
+  /** The proof's public key. */
+  readonly jwk: JWK;
+  /** The proof's protected header. */
+  readonly header: ProtectedHeaderParameters;
+  /** The proof's claims. */
+  readonly claims: DpopProofClaims;
+  /**
+   * The current nonce when the proof carried the previous window's: send it in a `DPoP-Nonce`
+   * response header so the client moves on before the old one expires (§8.2). Otherwise `undefined`.
+   */
+  readonly nextNonce: string | undefined;
+}
+
+/**
+ * Verifies a DPoP proof (RFC 9449 §4.3, with §7.1's `ath` and §8's nonce) and returns its key's
+ * thumbprint. Checks run cheapest first, and the proof's `jti` is recorded in the replay store only
+ * once everything else has passed, so refused proofs never take room there.
+ *
+ * @throws {DpopError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
+ *   `dpop_binding_mismatch`. A replay store that fails rejects with its own error (fail closed).
+ * @throws {TypeError} for invalid options or a request `url` that is not an absolute http(s) URI.
+ *
+ * @example
+ * ```ts
+ * const { thumbprint } = await verifyDpopProof({
+ *   proof: request.headers.get('dpop') ?? undefined,
+ *   method: request.method,
+ *   url: request.url,
+ *   accessToken,
+ *   replayStore,
+ * });
+ * checkDpopBinding(claims, thumbprint);
+ * ```
+ */
+export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<VerifiedDpopProof> {
+  const config = normaliseOptions(options);
+  const proof = singleProof(options.proof, config.maxProofSize);
+  const { header, alg, jwk } = checkProofHeader(proof, config.algorithms);
+  const claims = await verifySignature(proof, jwk, alg);
+  checkRequest(claims, options.method, config.requestUri);
+  const now = config.clock();
+  checkIssuedAt(claims.iat, now, config.window);
+  if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
+  const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
+  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
+    throw new DpopError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+  }
+  const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
+  // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
+  const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
+  if (!(await options.replayStore.checkAndStore(replayKey, claims.iat + config.window))) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was already used');
+  }
+  return { thumbprint, jwk, header, claims, nextNonce };
+}
+
+interface NormalisedOptions {
+  readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
+  /** iatWindow + clockTolerance. */
+  readonly window: number;
+  readonly maxProofSize: number;
+  readonly requestUri: string;
+  readonly clock: () => number;
+}
+
+function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
+  const algorithms = new Set(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS);
+  if (algorithms.size === 0) throw new TypeError('tokenwarden: DPoP algorithms must not be empty');
+  for (const alg of algorithms) {
+    if (!isKnownAlgorithm(alg) || isSymmetricAlgorithm(alg)) {
+      throw new TypeError(`tokenwarden: ${String(alg)} is not an asymmetric algorithm DPoP can use`);
+    }
+  }
+  const window = nonNegative(options.iatWindow ?? DEFAULT_IAT_WINDOW, 'iatWindow');
+  const tolerance = nonNegative(options.clockTolerance ?? 0, 'clockTolerance');
+  const requestUri = normaliseHttpUri(options.url);
+  if (requestUri === undefined) {
+    throw new TypeError('tokenwarden: the DPoP request url must be an absolute http(s) URI');
+  }
+  return {
+    algorithms,
+    window: window + tolerance,
+    maxProofSize: options.maxProofSize ?? DEFAULT_MAX_PROOF_SIZE,
+    requestUri,
+    clock: options.clock ?? (() => Date.now() / 1000),
+  };
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new TypeError(`tokenwarden: ${name} must be a non-negative number of seconds`);
+  }
+  return value;
+}
+
+/** §4.3 check 1: exactly one `DPoP` header holding one proof, size-checked before any parsing. */
+function singleProof(value: string | readonly string[] | undefined, maxSize: number): string {
+  if (typeof value !== 'string') {
+    if (value !== undefined && value.length > 1) {
+      throw new DpopError('dpop_proof_invalid', 'More than one DPoP header was sent');
+    }
+    return singleProof(value?.[0] ?? '', maxSize);
+  }
+  if (value === '') throw new DpopError('dpop_proof_invalid', 'No DPoP proof was sent');
+  // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
+  if (value.includes(',')) throw new DpopError('dpop_proof_invalid', 'More than one DPoP proof was sent');
+  if (value.length > maxSize) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof is larger than this API accepts');
+  }
+  const parts = value.split('.');
+  const [header, payload, signature] = parts as [string, string, string];
+  if (
+    parts.length !== 3 ||
+    !BASE64URL.test(header) ||
+    !BASE64URL.test(payload) ||
+    !BASE64URL_OR_EMPTY.test(signature)
+  ) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof is not a compact JWS');
+  }
+  return value;
+}
+
+interface CheckedHeader {
+  readonly header: ProtectedHeaderParameters;
+  readonly alg: AsymmetricAlgorithm;
+  readonly jwk: JWK;
+}
+
+/** §4.3 checks 2 to 6, on the unverified header: nothing cryptographic runs before they pass. */
+function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorithm>): CheckedHeader {
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch (error) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof header is not valid JSON', { cause: error });
+  }
+  // Check 4: the media type is compared exactly; RFC 9449 registers only `dpop+jwt`.
+  if (header.typ !== 'dpop+jwt') {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt');
+  }
+  // Check 5: asymmetric and allowed; `none` and HS* can never be in the set.
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !allowed.has(alg as AsymmetricAlgorithm)) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept');
+  }
+  // RFC 7515 §4.1.11: tokenwarden understands no extension, so none may be critical.
+  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof names an unsupported critical extension');
+  }
+  // Check 7: the key is in `jwk`, public only.
+  const jwk: unknown = header.jwk;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof header has no jwk');
+  }
+  if (PRIVATE_KEY_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof jwk holds private key material');
+  }
+  // RFC 8725 §3.1: the key must be of the kind the algorithm is made for.
+  if (!keyFitsAlgorithm(jwk as JWK, alg as AsymmetricAlgorithm)) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof jwk does not fit its algorithm');
+  }
+  return { header, alg: alg as AsymmetricAlgorithm, jwk: jwk as JWK };
+}
+
+/** §4.3 check 6 (signature by the key in `jwk`) and check 3 (the claims present and well-typed). */
+async function verifySignature(proof: string, jwk: JWK, alg: AsymmetricAlgorithm): Promise<DpopProofClaims> {
+  let payload: Uint8Array;
+  try {
+    const key = await importJWK(jwk, alg);
+    ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
+  } catch (error) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof signature is invalid', { cause: error });
+  }
+  let claims: unknown;
+  try {
+    claims = JSON.parse(utf8.decode(payload));
+  } catch (error) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof payload is not valid JSON', { cause: error });
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof payload is not a JSON object');
+  }
+  return checkClaimTypes(claims as Record<string, unknown>);
+}
+
+function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
+  const { jti, htm, htu, iat } = claims;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no valid jti');
+  }
+  if (typeof htm !== 'string' || typeof htu !== 'string') {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof lacks htm or htu');
+  }
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no valid iat');
+  }
+  return claims as DpopProofClaims;
+}
+
+/** §4.3 checks 8 and 9: the proof was made for this method and this URI. */
+function checkRequest(claims: DpopProofClaims, method: string, requestUri: string): void {
+  // RFC 9110 §9.1: methods are case-sensitive.
+  if (claims.htm !== method) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method');
+  }
+  if (normaliseHttpUri(claims.htu) !== requestUri) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another URI');
+  }
+}
+
+/** §4.3 check 11 and §11.1: the proof was created recently, within `window` seconds either way. */
+function checkIssuedAt(iat: number, now: number, window: number): void {
+  if (iat < now - window) throw new DpopError('dpop_proof_invalid', 'The DPoP proof is too old');
+  if (iat > now + window)
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was issued in the future');
+}
+
+/** §4.3 check 10 and §7.1: the proof was made for this access token. */
+async function checkAccessTokenHash(claims: DpopProofClaims, accessToken: string): Promise<void> {
+  if (typeof claims.ath !== 'string') {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no ath claim');
+  }
+  if (claims.ath !== (await accessTokenHash(accessToken))) {
+    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another access token');
+  }
+}
+
+/** §8 and §9: a missing, stale or unknown nonce is answered with a fresh one. */
+async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): Promise<string | undefined> {
+  const status = await nonces.check(claims.nonce);
+  if (status === 'current') return undefined;
+  const current = await nonces.current();
+  if (status === 'previous') return current;
+  const message =
+    claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
+  throw new DpopError('dpop_nonce_required', message, { nonce: current });
+}
+
+/** A fixed-length key, so the store's memory per entry does not depend on what the client sent. */
+async function replayKeyOf(thumbprint: string, requestUri: string, jti: string): Promise<string> {
+  const material = new TextEncoder().encode(JSON.stringify([thumbprint, requestUri, jti]));
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', material)));
+}

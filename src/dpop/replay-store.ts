@@ -1,0 +1,119 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Remembers which DPoP proofs were already used (RFC 9449 §11.1), so a captured proof cannot be
+ * replayed within the time window in which its `iat` is still accepted.
+ *
+ * Implementations must be atomic: when two calls with the same `jti` race, exactly one resolves
+ * `true`. A store that cannot answer rejects; the proof is then refused, never accepted.
+ */
+export interface ReplayStore {
+  /**
+   * Records `jti` unless it is already recorded and unexpired.
+   *
+   * @param jti The replay key `verifyDpopProof` derives from the proof's `jti` (a fixed-length
+   *   digest, also covering the key thumbprint and `htu`).
+   * @param expiresAt Seconds since the epoch: the last moment the proof can still be accepted. The
+   *   entry must be kept until then, inclusive, and may be forgotten after it.
+   * @returns `true` the first time, `false` for a replay.
+   */
+  checkAndStore(jti: string, expiresAt: number): Promise<boolean>;
+}
+
+/** Thrown by the memory store when every slot holds a proof that is still inside its window. */
+export class ReplayStoreFullError extends Error {
+  constructor() {
+    super('The DPoP replay store is full of unexpired entries');
+    this.name = 'ReplayStoreFullError';
+  }
+}
+
+/** Options for {@link createMemoryReplayStore}. Defaults in brackets. */
+export interface MemoryReplayStoreOptions {
+  /**
+   * Most proofs remembered at once, which bounds memory (roughly 150 bytes an entry). Size it for
+   * the most proofs you accept within one window (2 × (`iatWindow` + `clockTolerance`) seconds):
+   * beyond it, proofs are refused until entries expire. [100000]
+   */
+  readonly max?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+}
+
+/** The in-memory replay store; `size` is there for metrics and tests. */
+export interface MemoryReplayStore extends ReplayStore {
+  /** How many proofs are remembered now, expired ones not yet dropped included. */
+  readonly size: number;
+}
+
+/**
+ * A replay store in this process's memory, for APIs running a single instance (use the Redis store
+ * when several instances serve the same clients: a proof replayed to another instance would
+ * otherwise pass).
+ *
+ * Memory is bounded by `max` whatever the traffic. When the store is full, expired entries are
+ * dropped first (the oldest at once; a full sweep at most once a second, so a flood cannot make
+ * each request scan the whole store). If every entry is still unexpired, the store **fails
+ * closed**: `checkAndStore` rejects with {@link ReplayStoreFullError} and the proof is refused.
+ * Evicting an unexpired entry instead would let an attacker who can send many proofs (any client
+ * with a valid token and its own key) flush a captured proof out of the store and replay it;
+ * refusing keeps the replay guarantee and turns the flood into a visible, bounded outage that an
+ * operator can fix by raising `max` or rate limiting.
+ *
+ * @example
+ * ```ts
+ * const replayStore = createMemoryReplayStore({ max: 50_000 });
+ * ```
+ */
+export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
+  const max = options.max ?? 100_000;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError('tokenwarden: the replay store max must be a positive integer');
+  }
+  const clock = options.clock ?? (() => Date.now() / 1000);
+  // Values are expiry times in seconds; lru-cache's own TTL is not used because it reads the real
+  // time and sets timers, where this store follows the injected clock. Entries are never read with
+  // get(), so the least recently used entry is the least recently stored one.
+  const entries = new LRUCache<string, number>({ max });
+  let lastSweep = Number.NEGATIVE_INFINITY;
+
+  function dropOldestIfExpired(now: number): boolean {
+    for (const jti of entries.rkeys()) {
+      if ((entries.peek(jti) ?? 0) >= now) return false;
+      entries.delete(jti);
+      return true;
+    }
+    return false;
+  }
+
+  function sweepExpired(now: number): void {
+    if (now - lastSweep < 1) return;
+    lastSweep = now;
+    const expired: string[] = [];
+    for (const [jti, expiresAt] of entries.entries()) if (expiresAt < now) expired.push(jti);
+    for (const jti of expired) entries.delete(jti);
+  }
+
+  function makeRoom(now: number): boolean {
+    if (dropOldestIfExpired(now)) return true;
+    sweepExpired(now);
+    return entries.size < max;
+  }
+
+  return {
+    get size() {
+      return entries.size;
+    },
+    checkAndStore(jti, expiresAt) {
+      // Everything below is synchronous, which is what makes the check-then-store atomic.
+      const now = clock();
+      const seenUntil = entries.peek(jti);
+      if (seenUntil !== undefined && seenUntil >= now) return Promise.resolve(false);
+      if (seenUntil === undefined && entries.size >= max && !makeRoom(now)) {
+        return Promise.reject(new ReplayStoreFullError());
+      }
+      entries.set(jti, expiresAt);
+      return Promise.resolve(true);
+    },
+  };
+}
