@@ -59,7 +59,7 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
       signal: controller.signal,
     });
     if (response.status !== 200) {
-      await response.body?.cancel().catch(() => undefined);
+      discardBody(response.body);
       throw new FetchFailure(`unexpected HTTP status ${response.status}`);
     }
     const text = await readLimited(response, limits.maxBytes);
@@ -79,10 +79,19 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   }
 }
 
+/**
+ * Releases a body we will not read. Not awaited: cancelling one branch of a teed stream (as a caching
+ * or instrumenting `fetch` may hand us) only settles once the other branch is cancelled too, and
+ * waiting for that could hang the request past its deadline.
+ */
+function discardBody(body: ReadableStream<Uint8Array> | null): void {
+  void body?.cancel().catch(() => undefined);
+}
+
 async function readLimited(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
+    discardBody(response.body);
     throw new FetchFailure(`response larger than ${maxBytes} bytes`);
   }
   if (response.body === null) return '';
@@ -94,7 +103,8 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      // Not awaited, for the reason given at discardBody.
+      void reader.cancel().catch(() => undefined);
       throw new FetchFailure(`response larger than ${maxBytes} bytes`);
     }
     chunks.push(value);

@@ -1,0 +1,158 @@
+import { HttpResponse, http } from 'msw';
+import { createVerifier, type JwksCacheOptions, type Verifier } from 'tokenwarden';
+import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createFaultServer, createManualClock, type ManualClock } from './jwks-fixtures.js';
+
+const faults = createFaultServer();
+const issuers: TestIssuer[] = [];
+
+beforeAll(() => faults.msw.listen({ onUnhandledRequest: 'bypass' }));
+afterEach(() => faults.reset());
+afterAll(async () => {
+  faults.msw.close();
+  await Promise.all(issuers.map((issuer) => issuer.close()));
+});
+
+interface Setup {
+  readonly issuer: TestIssuer;
+  readonly clock: ManualClock;
+  readonly verifier: Verifier;
+}
+
+async function setUp(cacheControl?: string, jwksOptions?: JwksCacheOptions): Promise<Setup> {
+  const clock = createManualClock();
+  const issuer = await createTestIssuer({ algorithms: ['ES256', 'RS256'], clock: clock.now, cacheControl });
+  issuers.push(issuer);
+  const verifier = createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    clock: clock.now,
+    jwksOptions,
+  });
+  return { issuer, clock, verifier };
+}
+
+/** Verifies a freshly minted token, so the token itself never expires while the clock moves. */
+async function verifyFreshToken({ issuer, verifier }: Setup): Promise<void> {
+  await expect(verifier.verify(await issuer.signToken())).resolves.toMatchObject({
+    claims: { iss: issuer.issuer },
+  });
+}
+
+describe('JWKS cache: keys are fetched once and reused', () => {
+  it('serves many verifications of tokens with known kids from a single key set fetch', async () => {
+    const { issuer, verifier } = await setUp();
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => issuer.signToken({}, { alg: index % 2 ? 'RS256' : 'ES256' })),
+    );
+    for (const token of tokens) await verifier.verify(token);
+    for (const token of tokens) await verifier.verify(token);
+
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+  });
+});
+
+describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.1)', () => {
+  it('refetches once max-age has elapsed, not before', async () => {
+    const setup = await setUp('max-age=300');
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(299);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('clamps a short max-age up to minMaxAge', async () => {
+    const setup = await setUp('max-age=5', { minMaxAge: 120 });
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(119);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('treats no-store as max-age 0, clamped up to minMaxAge', async () => {
+    const setup = await setUp('no-store', { minMaxAge: 90 });
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(89);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('clamps a long max-age down to maxMaxAge', async () => {
+    const setup = await setUp('max-age=31536000', { maxMaxAge: 3600 });
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(3599);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('clamps a long max-age down to 24 hours by default', async () => {
+    const setup = await setUp('max-age=31536000');
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(86_399);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('uses defaultMaxAge when the response has no Cache-Control', async () => {
+    const setup = await setUp(undefined, { defaultMaxAge: 200 });
+    faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(199);
+    await verifyFreshToken(setup);
+    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
+  });
+
+  it('defaults to 10 minutes when the response has no Cache-Control', async () => {
+    const setup = await setUp();
+    faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(599);
+    await verifyFreshToken(setup);
+    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
+  });
+
+  it('does not rediscover the jwks_uri when the key set is refreshed', async () => {
+    const setup = await setUp('max-age=60');
+    await verifyFreshToken(setup);
+    setup.clock.advance(60);
+    await verifyFreshToken(setup);
+
+    expect(setup.issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+  });
+});

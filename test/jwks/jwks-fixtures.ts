@@ -1,0 +1,127 @@
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { base64url, type JWK } from 'jose';
+import { type SetupServer, setupServer } from 'msw/node';
+import { TokenError, type TokenErrorCode, type TokenwardenEvent } from 'tokenwarden';
+import { expect } from 'vitest';
+
+/** A fixed start time (seconds since the epoch) so every run sees the same timeline. */
+export const START_TIME = 1_800_000_000;
+
+/** A clock the test moves by hand, shared by the test issuer (for `iat`/`exp`) and the verifier. */
+export interface ManualClock {
+  /** The current time in seconds since the epoch; pass this as the `clock` option. */
+  readonly now: () => number;
+  /** Moves time forward by `seconds`. */
+  advance(seconds: number): void;
+}
+
+/** Creates a {@link ManualClock} starting at {@link START_TIME}. */
+export function createManualClock(start = START_TIME): ManualClock {
+  let current = start;
+  return {
+    now: () => current,
+    advance(seconds) {
+      current += seconds;
+    },
+  };
+}
+
+/** Events received through `onEvent`, with a filter by type. */
+export interface EventRecorder {
+  readonly listener: (event: TokenwardenEvent) => void;
+  readonly all: TokenwardenEvent[];
+  ofType<T extends TokenwardenEvent['type']>(type: T): Extract<TokenwardenEvent, { type: T }>[];
+}
+
+/** Creates an {@link EventRecorder}. */
+export function recordEvents(): EventRecorder {
+  const all: TokenwardenEvent[] = [];
+  return {
+    listener: (event) => all.push(event),
+    all,
+    ofType: <T extends TokenwardenEvent['type']>(type: T) =>
+      all.filter((event): event is Extract<TokenwardenEvent, { type: T }> => event.type === type),
+  };
+}
+
+/** Asserts that `promise` rejects with a {@link TokenError} carrying `code`, and returns that error. */
+export async function expectTokenError(promise: Promise<unknown>, code: TokenErrorCode): Promise<TokenError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  expect((error as TokenError).code).toBe(code);
+  return error as TokenError;
+}
+
+/**
+ * An msw server that lets every request it has no handler for reach the network (the real test
+ * issuer on 127.0.0.1) and remembers the URL of every request, mocked or not, so tests can count
+ * fetches even when msw answers them.
+ */
+export interface FaultServer {
+  readonly msw: SetupServer;
+  /** How many requests went to `url` (compared without query string) since the last reset. */
+  requestsTo(url: string): number;
+  /** Every requested URL since the last reset, in order. */
+  readonly requestedUrls: string[];
+  /** Removes the runtime handlers and forgets the recorded URLs; call it after each test. */
+  reset(): void;
+}
+
+/** Creates a {@link FaultServer}; call `msw.listen()` in `beforeAll` and `msw.close()` in `afterAll`. */
+export function createFaultServer(): FaultServer {
+  const msw = setupServer();
+  const requestedUrls: string[] = [];
+  msw.events.on('request:start', ({ request }) => {
+    requestedUrls.push(request.url);
+  });
+  const withoutQuery = (url: string) => url.split('?')[0];
+  return {
+    msw,
+    requestedUrls,
+    requestsTo: (url) => requestedUrls.filter((requested) => withoutQuery(requested) === url).length,
+    reset() {
+      msw.resetHandlers();
+      requestedUrls.length = 0;
+    },
+  };
+}
+
+/** A `kid` no key set contains. */
+export function randomKid(): string {
+  return `unknown-${randomUUID()}`;
+}
+
+/** A public RSA key of 1024 bits and a token signed by its private half. */
+export interface ShortRsaKey {
+  readonly publicJwk: JWK;
+  /** Signs `claims` as a compact RS256 JWS with this key's `kid`. */
+  signToken(claims: Readonly<Record<string, unknown>>): string;
+}
+
+/**
+ * A 1024-bit RSA key, which RFC 7518 §3.3 forbids for RS256. jose refuses to sign with such a key,
+ * so the token is signed with node:crypto: the point is a correctly signed token whose only fault
+ * is the key length, which the key provider must catch.
+ */
+export function createShortRsaKey(kid: string): ShortRsaKey {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const publicJwk: JWK = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
+  return {
+    publicJwk,
+    signToken(claims) {
+      const signingInput = `${encodeJson({ alg: 'RS256', kid, typ: 'at+jwt' })}.${encodeJson(claims)}`;
+      const signature = sign('sha256', Buffer.from(signingInput), privateKey);
+      return `${signingInput}.${base64url.encode(signature)}`;
+    },
+  };
+}
+
+/** The private JWK of a freshly generated RSA key, as a careless issuer might publish it. */
+export function createPrivateRsaJwk(kid: string): JWK {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+}
