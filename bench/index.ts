@@ -1,27 +1,105 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { runMicro } from './micro.js';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { FRAMEWORKS, type Framework, type HttpResult, runHttp } from './http.js';
+import { type MicroResult, runMicro } from './micro.js';
+import { httpTable, microTable } from './report.js';
 
-// npm run bench: micro benchmarks of verify(). The HTTP comparison against peer libraries is not
-// written yet; this prints and records only the per-operation numbers.
-const seconds = Number(process.env.BENCH_SECONDS ?? 2);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 1);
-const micro = await runMicro({ seconds, concurrency, tokens: 2000 });
+// npm run bench: verify() micro benchmarks, then each framework over HTTP. Settings (docs/benchmarks.md):
+//   BENCH_ONLY=micro,express,…  sections to run [all]
+//   BENCH_SECONDS               seconds per HTTP measurement [10]
+//   BENCH_WARMUP_SECONDS        unrecorded seconds before each HTTP measurement [1]
+//   BENCH_CONNECTIONS           autocannon connections [32]
+//   BENCH_DISTINCT_TOKENS       tokens in the distinct rotation [10000]
+//   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
+//   BENCH_CONCURRENCY           verify() calls in flight in the micro cases [1]
+const started = performance.now();
+const SECTIONS = ['micro', ...FRAMEWORKS] as const;
+type Section = (typeof SECTIONS)[number];
 
-const floor = new Map(
-  micro.filter((r) => r.subject.startsWith('crypto.subtle')).map((r) => [r.alg, r.opsPerSecond]),
-);
-console.log(`\n## verify() — distinct tokens, concurrency ${concurrency}, ${seconds} s per case\n`);
-console.log('| alg | subject | ops/s | ÷ crypto.subtle.verify |');
-console.log('| --- | --- | ---: | ---: |');
-for (const r of micro) {
-  const ratio = r.opsPerSecond / (floor.get(r.alg) ?? Number.NaN);
-  console.log(`| ${r.alg} | ${r.subject} | ${Math.round(r.opsPerSecond)} | ${ratio.toFixed(2)} |`);
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
-const stamp = new Date().toISOString();
+function sectionsFromEnv(): Section[] {
+  const raw = process.env.BENCH_ONLY;
+  if (raw === undefined || raw.trim() === '') return [...SECTIONS];
+  const wanted = raw.split(',').map((name) => name.trim().toLowerCase());
+  const unknown = wanted.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; use ${SECTIONS.join(', ')}`);
+  return SECTIONS.filter((section) => wanted.includes(section));
+}
+
+const sections = sectionsFromEnv();
+const httpSeconds = numberFromEnv('BENCH_SECONDS', 10);
+const settings = {
+  only: sections,
+  http: {
+    seconds: httpSeconds,
+    warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 1),
+    connections: numberFromEnv('BENCH_CONNECTIONS', 32),
+    distinctTokens: numberFromEnv('BENCH_DISTINCT_TOKENS', 10_000),
+  },
+  micro: {
+    seconds: numberFromEnv('BENCH_MICRO_SECONDS', Math.min(2, httpSeconds)),
+    concurrency: numberFromEnv('BENCH_CONCURRENCY', 1),
+    tokens: 2000,
+  },
+};
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown CPU',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  // Other work on the machine skews every number; the load average at start and end shows how much.
+  loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+};
+const date = new Date().toISOString();
+
+let micro: MicroResult[] | undefined;
+if (sections.includes('micro')) {
+  micro = await runMicro(settings.micro);
+  console.log(
+    `\n## verify() — ${settings.micro.tokens} tokens in rotation, concurrency ${settings.micro.concurrency}, ` +
+      `${settings.micro.seconds} s per case\n`,
+  );
+  console.log(microTable(micro));
+}
+
+const frameworks = sections.filter((section): section is Framework => section !== 'micro');
+let http: HttpResult[] | undefined;
+if (frameworks.length > 0) {
+  http = await runHttp({ ...settings.http, frameworks });
+  const { seconds, warmupSeconds, connections } = settings.http;
+  console.log(
+    `\n## HTTP — server in its own process, autocannon ${connections} connections, ` +
+      `${warmupSeconds} s warm-up + ${seconds} s per row\n`,
+  );
+  console.log(httpTable(http));
+  console.log(
+    "\nLast column: the tokenwarden route's req/s ÷ this row's, same framework and tokens " +
+      '(on a no-auth row tokenwarden ÷ no auth, on a peer row tokenwarden ÷ that peer).',
+  );
+}
+
+const totalSeconds = Math.round((performance.now() - started) / 100) / 10;
+const endMachine = { ...machine, loadAverageAtEnd: loadavg().map((value) => Number(value.toFixed(2))) };
+const filtered = sections.length < SECTIONS.length;
+// A BENCH_ONLY run gets its own file so a quick check never replaces the day's full run.
+const name = `${date.slice(0, 10)}${filtered ? `-${sections.join('-')}` : ''}.json`;
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/micro-${stamp.slice(0, 10)}.json`, import.meta.url);
-writeFileSync(file, `${JSON.stringify({ date: stamp, machine, seconds, concurrency, micro }, null, 2)}\n`);
-console.log(`\n${machine}. Results written to bench/results/.`);
+writeFileSync(
+  new URL(`./results/${name}`, import.meta.url),
+  `${JSON.stringify({ date, machine: endMachine, totalSeconds, settings, micro, http }, null, 2)}\n`,
+);
+console.log(
+  `\n${machine.cores} × ${machine.cpu}, Node ${machine.node}, ${date}; load average ` +
+    `${machine.loadAverageAtStart[0]} at start, ${endMachine.loadAverageAtEnd[0]} at end. ` +
+    `Total ${totalSeconds} s. Results written to bench/results/${name}.`,
+);

@@ -1,0 +1,294 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import autocannon, { type RawRequest, type Result } from 'autocannon';
+import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
+import { type BenchRoute, ENV, type ListeningMessage, type RouteKind } from './servers/protocol.js';
+
+/** The frameworks measured, each with a server script in `bench/servers/<name>.ts`. */
+export const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa'] as const;
+
+/** One of {@link FRAMEWORKS}. */
+export type Framework = (typeof FRAMEWORKS)[number];
+
+/**
+ * `repeated`: every request carries the same token. `distinct`: each request takes the next of the
+ * distinct tokens, shared by all connections, wrapping around at the end.
+ */
+export type TokenMode = 'repeated' | 'distinct';
+
+/** Options for {@link runHttp}. */
+export interface HttpOptions {
+  /** Frameworks to measure, in order. */
+  readonly frameworks: readonly Framework[];
+  /** Length of each measurement, in seconds. */
+  readonly seconds: number;
+  /** Length of the unrecorded run before each measurement, in seconds. */
+  readonly warmupSeconds: number;
+  /** Concurrent keep-alive connections autocannon holds open. */
+  readonly connections: number;
+  /** How many distinct tokens the `distinct` mode rotates through. */
+  readonly distinctTokens: number;
+  /** Progress lines go here (stderr by default, keeping stdout for the table). */
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+/** One measured (framework, route, token mode). */
+export interface HttpResult {
+  readonly framework: Framework;
+  readonly path: string;
+  readonly kind: RouteKind;
+  readonly subject: string;
+  readonly mode: TokenMode;
+  /** How many distinct tokens the requests rotated through. */
+  readonly tokens: number;
+  /** Completed 2xx responses per second over the measurement. */
+  readonly requestsPerSecond: number;
+  /** Median latency, in milliseconds. */
+  readonly latencyP50Ms: number;
+  /** 99th percentile latency, in milliseconds. */
+  readonly latencyP99Ms: number;
+  /** Completed responses in the measurement. */
+  readonly requests: number;
+  /** Measured duration, in seconds. */
+  readonly seconds: number;
+}
+
+const MODES: readonly TokenMode[] = ['repeated', 'distinct'];
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+/**
+ * Measures every route of every framework's server, each server in its own child process and the
+ * load generator (autocannon) in this one, against a test issuer this process serves on 127.0.0.1.
+ */
+export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const issuer = await createTestIssuer({ algorithms: ['RS256'] });
+  const results: HttpResult[] = [];
+  try {
+    log(`signing ${options.distinctTokens} distinct RS256 tokens…`);
+    const tokens = {
+      repeated: [await issuer.signToken()],
+      distinct: await signDistinctTokens(issuer, options.distinctTokens),
+    } satisfies Record<TokenMode, string[]>;
+    for (const framework of options.frameworks) {
+      const server = await startServer(framework, issuer);
+      try {
+        await checkRoutes(framework, server.port, server.routes, issuer, tokens.repeated[0] as string);
+        for (const mode of MODES) {
+          for (const route of server.routes) {
+            const url = `http://127.0.0.1:${server.port}${route.path}`;
+            log(`${framework} ${route.path} (${route.subject}), ${mode} token…`);
+            const nextToken = rotation(tokens[mode]);
+            await load(url, nextToken, options.warmupSeconds, options.connections);
+            const measured = await load(url, nextToken, options.seconds, options.connections);
+            results.push(toHttpResult(framework, route, mode, tokens[mode].length, measured));
+          }
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await issuer.close();
+  }
+  return results;
+}
+
+async function signDistinctTokens(issuer: TestIssuer, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  // Batches keep Web Crypto's thread pool busy without queueing thousands of promises at once.
+  const batch = 64;
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start);
+    tokens.push(...(await Promise.all(Array.from({ length: size }, () => issuer.signToken()))));
+  }
+  return tokens;
+}
+
+/** A fresh cursor over `tokens` for one route, so every route starts its rotation cold. */
+function rotation(tokens: readonly string[]): () => string {
+  let next = 0;
+  return () => {
+    const token = tokens[next] as string;
+    next = next + 1 === tokens.length ? 0 : next + 1;
+    return token;
+  };
+}
+
+/**
+ * One autocannon run. Both token modes build each request through `setupRequest`, so the load
+ * generator does the same work per request whichever mode is measured.
+ */
+async function load(
+  url: string,
+  nextToken: () => string,
+  seconds: number,
+  connections: number,
+): Promise<{ result: Result; latencyMicros: RecordableHistogram }> {
+  const path = new URL(url).pathname;
+  const setupRequest = (request: RawRequest): RawRequest => ({
+    ...request,
+    headers: { ...request.headers, authorization: `Bearer ${nextToken()}` },
+  });
+  // autocannon's own latency histogram keeps whole milliseconds, too coarse for 1-3 ms responses.
+  const latencyMicros = createHistogram();
+  const run = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', path, setupRequest }],
+  });
+  run.on('response', (_client, _status, _bytes, responseTime) => {
+    latencyMicros.record(Math.max(1, Math.round(responseTime * 1000)));
+  });
+  const result = await run;
+  // A rejected or failed request means the route is not doing what is measured: stop, loudly.
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return { result, latencyMicros };
+}
+
+function toHttpResult(
+  framework: Framework,
+  route: BenchRoute,
+  mode: TokenMode,
+  tokens: number,
+  { result, latencyMicros }: { result: Result; latencyMicros: RecordableHistogram },
+): HttpResult {
+  return {
+    framework,
+    path: route.path,
+    kind: route.kind,
+    subject: route.subject,
+    mode,
+    tokens,
+    requestsPerSecond: result.requests.total / result.duration,
+    latencyP50Ms: latencyMicros.percentile(50) / 1000,
+    latencyP99Ms: latencyMicros.percentile(99) / 1000,
+    requests: result.requests.total,
+    seconds: result.duration,
+  };
+}
+
+interface RunningServer {
+  readonly port: number;
+  readonly routes: readonly BenchRoute[];
+  stop(): Promise<void>;
+}
+
+/** Forks `bench/servers/<framework>.ts` with the source condition and waits for its port. */
+function startServer(framework: Framework, issuer: TestIssuer): Promise<RunningServer> {
+  const script = new URL(`./servers/${framework}.ts`, import.meta.url);
+  const child = fork(script, [], {
+    execArgv: ['--conditions=tokenwarden-source', '--import', 'tsx'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      [ENV.issuer]: issuer.issuer,
+      [ENV.audience]: issuer.audience,
+      [ENV.jwksUri]: issuer.jwksUri,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the ${framework} server did not start within ${SERVER_START_TIMEOUT_MS} ms`));
+    }, SERVER_START_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the ${framework} server exited before listening (${signal ?? `code ${code}`})`));
+    });
+    child.once('message', (message: ListeningMessage) => {
+      clearTimeout(timer);
+      resolve({ port: message.port, routes: message.routes, stop: () => stopChild(child) });
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill();
+  });
+}
+
+/**
+ * A request the preflight makes and what it must get: an exact status, or `refused` for any 4xx/5xx
+ * (peers differ there: @fastify/jwt + get-jwks answers 500 to a token from an issuer not whitelisted).
+ */
+interface Expectation {
+  readonly what: string;
+  readonly token: string | undefined;
+  readonly expected: 200 | 401 | 'refused';
+}
+
+/**
+ * Before measuring, proves each route guards what it claims to: a valid token is accepted, no token
+ * is answered 401, and a forged, expired, foreign-audience or foreign-issuer token is refused. A peer
+ * set up to accept anything would otherwise win the comparison.
+ */
+async function checkRoutes(
+  framework: Framework,
+  port: number,
+  routes: readonly BenchRoute[],
+  issuer: TestIssuer,
+  validToken: string,
+): Promise<void> {
+  const invalid: Expectation[] = [
+    { what: 'no token', token: undefined, expected: 401 },
+    {
+      what: 'a forged signature',
+      token: await issuer.signToken({}, { untrustedKey: true }),
+      expected: 'refused',
+    },
+    {
+      what: 'an expired token',
+      token: await issuer.signToken({}, { expiresIn: -3600 }),
+      expected: 'refused',
+    },
+    {
+      what: 'another audience',
+      token: await issuer.signToken({ aud: 'https://other-api.example.test' }),
+      expected: 'refused',
+    },
+    {
+      what: 'another issuer',
+      token: await issuer.signToken({ iss: 'https://other-issuer.example.test/' }),
+      expected: 'refused',
+    },
+  ];
+  const failures: string[] = [];
+  for (const route of routes) {
+    const expectations: Expectation[] =
+      route.kind === 'none'
+        ? [{ what: 'no token', token: undefined, expected: 200 }]
+        : [{ what: 'a valid token', token: validToken, expected: 200 }, ...invalid];
+    for (const { what, token, expected } of expectations) {
+      const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const response = await fetch(`http://127.0.0.1:${port}${route.path}`, { headers });
+      const body = await response.text();
+      const met = expected === 'refused' ? response.status >= 400 : response.status === expected;
+      if (!met) {
+        failures.push(
+          `${framework} ${route.path} (${route.subject}) answered ${response.status} to ${what}, expected ${expected}`,
+        );
+      } else if (expected === 200 && !isRouteBody(body)) {
+        failures.push(`${framework} ${route.path} (${route.subject}) answered 200 without its JSON body`);
+      }
+    }
+  }
+  if (failures.length > 0) throw new Error(`route checks failed:\n  ${failures.join('\n  ')}`);
+}
+
+function isRouteBody(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { ok?: unknown }).ok === true;
+  } catch {
+    return false;
+  }
+}
