@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { createClient } from 'redis';
+import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ReplayStore, verifyDpopProof } from '../../src/dpop/index.js';
+import { createRedisReplayStore } from '../../src/dpop/redis-replay-store.js';
+import { API_URL, clock, expectDpopError, NOW, requestOptions } from './fixtures.js';
+
+const redisServer = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((directory) => join(directory, 'redis-server'))
+  .find((candidate) => existsSync(candidate));
+
+// Locally the suite may run without Redis installed; in CI this test must run, so it fails instead.
+const skip = redisServer === undefined && !process.env.CI;
+
+function redisClient(url: string) {
+  return createClient({ url });
+}
+type Client = ReturnType<typeof redisClient>;
+
+let server: ChildProcess | undefined;
+let clients: Client[] = [];
+let port = 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: found } = probe.address() as { port: number };
+      probe.close(() => resolve(found));
+    });
+  });
+}
+
+function startRedis(binary: string, onPort: number): Promise<ChildProcess> {
+  const child = spawn(
+    binary,
+    ['--port', String(onPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
+}
+
+async function connectedClient(): Promise<Client> {
+  const client = redisClient(`redis://127.0.0.1:${port}`);
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+describe.skipIf(skip)('RFC 9449 §11.1 Redis replay store, against a real redis-server', () => {
+  beforeAll(async () => {
+    if (redisServer === undefined) throw new Error('redis-server is not on PATH; CI must install it');
+    port = await freePort();
+    server = await startRedis(redisServer, port);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.quit()));
+    clients = [];
+    if (server !== undefined && server.exitCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill();
+      await exited;
+    }
+  });
+
+  it('refuses on one instance a proof already accepted by another sharing the Redis', async () => {
+    const instanceA: ReplayStore = createRedisReplayStore({ client: await connectedClient(), clock });
+    const instanceB: ReplayStore = createRedisReplayStore({ client: await connectedClient(), clock });
+    const key = await generateDpopKey();
+    const proof = await createDpopProof({ key, method: 'GET', url: API_URL, iat: NOW });
+    await expect(verifyDpopProof(requestOptions(proof, { replayStore: instanceA }))).resolves.toBeDefined();
+    await expectDpopError(
+      verifyDpopProof(requestOptions(proof, { replayStore: instanceB })),
+      'dpop_proof_invalid',
+      /already used/,
+    );
+  });
+
+  it('is atomic: of concurrent calls from two clients with one jti, exactly one succeeds', async () => {
+    const stores = [
+      createRedisReplayStore({ client: await connectedClient(), clock }),
+      createRedisReplayStore({ client: await connectedClient(), clock }),
+    ];
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => stores[index % 2]?.checkAndStore('race', NOW + 60)),
+    );
+    expect(results.filter((result) => result === true)).toHaveLength(1);
+  });
+
+  it('sets the key under the prefix, expiring when the proof leaves its window', async () => {
+    const client = await connectedClient();
+    const store = createRedisReplayStore({ client, prefix: 'test:ttl:', clock });
+    expect(await store.checkAndStore('expiring', NOW + 90)).toBe(true);
+    const ttl = await client.pTTL('test:ttl:expiring');
+    expect(ttl).toBeGreaterThan(89_000);
+    expect(ttl).toBeLessThanOrEqual(90_001);
+  });
+
+  it('forgets the jti once Redis has expired it', async () => {
+    const client = await connectedClient();
+    const store = createRedisReplayStore({ client, prefix: 'test:expiry:', clock });
+    await store.checkAndStore('gone', NOW + 60);
+    // Redis keeps the time itself; deleting the key stands in for its expiry without waiting.
+    expect(await client.del('test:expiry:gone')).toBe(1);
+    expect(await store.checkAndStore('gone', NOW + 60)).toBe(true);
+  });
+
+  it('keeps stores with different prefixes apart', async () => {
+    const client = await connectedClient();
+    const first = createRedisReplayStore({ client, prefix: 'api-one:', clock });
+    const second = createRedisReplayStore({ client, prefix: 'api-two:', clock });
+    expect(await first.checkAndStore('jti', NOW + 60)).toBe(true);
+    expect(await second.checkAndStore('jti', NOW + 60)).toBe(true);
+    expect(await first.checkAndStore('jti', NOW + 60)).toBe(false);
+  });
+});
+
+describe('Redis replay store without a server', () => {
+  it('propagates a client failure, so the proof is refused', async () => {
+    const store = createRedisReplayStore({
+      client: { set: () => Promise.reject(new Error('connection lost')) },
+    });
+    await expect(store.checkAndStore('jti', NOW + 60)).rejects.toThrow('connection lost');
+  });
+
+  it('counts any reply but OK as a replay', async () => {
+    for (const reply of [null, undefined, 'QUEUED']) {
+      const store = createRedisReplayStore({ client: { set: () => Promise.resolve(reply) }, clock });
+      expect(await store.checkAndStore('jti', NOW + 60)).toBe(false);
+    }
+  });
+
+  it('sends SET NX PX in both the node-redis v4 and v5+ spellings', async () => {
+    const calls: unknown[] = [];
+    const client = {
+      set: (...args: unknown[]) => {
+        calls.push(args);
+        return Promise.resolve('OK');
+      },
+    };
+    await createRedisReplayStore({ client, clock }).checkAndStore('jti', NOW + 60);
+    expect(calls).toEqual([
+      [
+        'tokenwarden:dpop:jti',
+        '1',
+        { NX: true, PX: 60_001, condition: 'NX', expiration: { type: 'PX', value: 60_001 } },
+      ],
+    ]);
+  });
+
+  it('needs a client with a set method', () => {
+    expect(() => createRedisReplayStore({ client: {} as never })).toThrow(TypeError);
+  });
+});
