@@ -58,6 +58,11 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
       redirect: 'follow',
       signal: controller.signal,
     });
+    // A redirect must not downgrade to plain http: the keys would then be open to tampering in transit.
+    if (response.redirected && !isAllowedMetadataUrl(response.url)) {
+      discardBody(response.body);
+      throw new FetchFailure('metadata URL redirected to a URL that is not https');
+    }
     if (response.status !== 200) {
       discardBody(response.body);
       throw new FetchFailure(`unexpected HTTP status ${response.status}`);

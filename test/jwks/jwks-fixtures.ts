@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { base64url, type JWK } from 'jose';
 import { type SetupServer, setupServer } from 'msw/node';
 import { TokenError, type TokenErrorCode, type TokenwardenEvent } from 'tokenwarden';
@@ -97,6 +97,8 @@ export function randomKid(): string {
 /** A public RSA key of 1024 bits and a token signed by its private half. */
 export interface ShortRsaKey {
   readonly publicJwk: JWK;
+  /** The same public key as a node:crypto key, to check the fixture's own signatures. */
+  readonly publicKey: KeyObject;
   /** Signs `claims` as a compact RS256 JWS with this key's `kid`. */
   signToken(claims: Readonly<Record<string, unknown>>): string;
 }
@@ -112,16 +114,11 @@ export function createShortRsaKey(kid: string): ShortRsaKey {
   const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
   return {
     publicJwk,
+    publicKey,
     signToken(claims) {
       const signingInput = `${encodeJson({ alg: 'RS256', kid, typ: 'at+jwt' })}.${encodeJson(claims)}`;
       const signature = sign('sha256', Buffer.from(signingInput), privateKey);
       return `${signingInput}.${base64url.encode(signature)}`;
     },
   };
-}
-
-/** The private JWK of a freshly generated RSA key, as a careless issuer might publish it. */
-export function createPrivateRsaJwk(kid: string): JWK {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
 }
