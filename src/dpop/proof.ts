@@ -208,11 +208,11 @@ function singleProof(value: string | readonly string[] | undefined, maxSize: num
     return singleProof(value?.[0] ?? '', maxSize);
   }
   if (value === '') throw new DpopError('dpop_proof_invalid', 'No DPoP proof was sent');
-  // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
-  if (value.includes(',')) throw new DpopError('dpop_proof_invalid', 'More than one DPoP proof was sent');
   if (value.length > maxSize) {
     throw new DpopError('dpop_proof_invalid', 'The DPoP proof is larger than this API accepts');
   }
+  // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
+  if (value.includes(',')) throw new DpopError('dpop_proof_invalid', 'More than one DPoP proof was sent');
   const parts = value.split('.');
   const [header, payload, signature] = parts as [string, string, string];
   if (
@@ -299,6 +299,11 @@ function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) {
     throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no valid iat');
+  }
+  for (const name of ['ath', 'nonce'] as const) {
+    if (Object.hasOwn(claims, name) && typeof claims[name] !== 'string') {
+      throw new DpopError('dpop_proof_invalid', `The DPoP proof's ${name} claim is not a string`);
+    }
   }
   return claims as DpopProofClaims;
 }

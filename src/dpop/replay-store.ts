@@ -31,7 +31,7 @@ export class ReplayStoreFullError extends Error {
 /** Options for {@link createMemoryReplayStore}. Defaults in brackets. */
 export interface MemoryReplayStoreOptions {
   /**
-   * Most proofs remembered at once, which bounds memory (roughly 150 bytes an entry). Size it for
+   * Most proofs remembered at once, which bounds memory (about 120 bytes an entry). Size it for
    * the most proofs you accept within one window (2 × (`iatWindow` + `clockTolerance`) seconds):
    * beyond it, proofs are refused until entries expire. [100000]
    */

@@ -259,6 +259,16 @@ describe('RFC 9449 §4.3 proof checks', () => {
         );
       }
     });
+
+    it('refuses an ath or nonce that is not a string', async () => {
+      for (const claims of [{ ath: 42 }, { nonce: ['n'] }]) {
+        await expectDpopError(
+          verifyDpopProof(requestOptions(await proofWith({ claims }))),
+          'dpop_proof_invalid',
+          /not a string/,
+        );
+      }
+    });
   });
 
   describe('check 4: typ is dpop+jwt', () => {
