@@ -66,7 +66,7 @@ let micro: MicroResult[] | undefined;
 if (sections.includes('micro')) {
   micro = await runMicro(settings.micro);
   console.log(
-    `\n## verify() — ${settings.micro.tokens} tokens in rotation, concurrency ${settings.micro.concurrency}, ` +
+    `\n## verify() — cold cases rotate ${settings.micro.tokens} tokens, concurrency ${settings.micro.concurrency}, ` +
       `${settings.micro.seconds} s per case\n`,
   );
   console.log(microTable(micro));

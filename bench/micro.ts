@@ -51,7 +51,11 @@ export async function runMicro(options: {
   const results: MicroResult[] = [];
   try {
     const keySet = issuer.jwks();
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, keySet });
+    const verifierOptions = { issuer: issuer.issuer, audience: issuer.audience, keySet };
+    // Cold: every call decodes and checks a signature, as for a token never seen before.
+    const coldVerifier = createVerifier({ ...verifierOptions, cache: false });
+    // Repeated: the default verified-token cache answers after the first call.
+    const cachingVerifier = createVerifier(verifierOptions);
     const localJwks = createLocalJWKSet(keySet);
     for (const alg of algorithms) {
       const tokens: string[] = [];
@@ -68,8 +72,18 @@ export async function runMicro(options: {
       const params = SUBTLE_PARAMS[alg] as AlgorithmIdentifier;
       const cases: [string, () => Promise<number>][] = [
         [
-          'tokenwarden verify()',
-          () => measure(tokens, (t) => verifier.verify(t), options.seconds, options.concurrency),
+          'tokenwarden verify(), cold (cache off)',
+          () => measure(tokens, (t) => coldVerifier.verify(t), options.seconds, options.concurrency),
+        ],
+        [
+          'tokenwarden verify(), repeated token (cache on)',
+          () =>
+            measure(
+              tokens.slice(0, 1),
+              (t) => cachingVerifier.verify(t),
+              options.seconds,
+              options.concurrency,
+            ),
         ],
         [
           'jose.jwtVerify (local JWKS)',
