@@ -1,4 +1,4 @@
-import { importJWK, type JWK } from 'jose';
+import { base64url, importJWK, type JWK } from 'jose';
 import { type Algorithm, keyFitsAlgorithm } from '../algorithms.js';
 import { TokenError } from '../errors.js';
 
@@ -68,9 +68,26 @@ function unusableReason(candidate: unknown): string | undefined {
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
     return 'key_ops does not allow verify';
   }
+  if (jwk.kty === 'RSA' && rsaModulusBits(jwk.n) < MIN_RSA_BITS)
+    return `RSA modulus under ${MIN_RSA_BITS} bits`;
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return 'alg is not a string';
   return undefined;
+}
+
+/** Bit length of an RSA modulus given as the JWK `n` member (RFC 7518 §6.3.1.1); 0 when unreadable. */
+function rsaModulusBits(n: unknown): number {
+  if (typeof n !== 'string' || !/^[A-Za-z0-9_-]+$/.test(n)) return 0;
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(n);
+  } catch {
+    return 0;
+  }
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0) first += 1;
+  if (first === bytes.length) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first] as number));
 }
 
 /**

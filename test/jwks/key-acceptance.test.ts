@@ -119,6 +119,21 @@ describe('RFC 7518 §3.3 and RFC 8725 §3.5: RSA keys shorter than 2048 bits', (
     await expectTokenError(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
   });
 
+  it('leaves the short key out of the set when it is fetched, with a jwks_key_ignored event', async () => {
+    const shortKey = createShortRsaKey('short-rsa-key');
+    publishAlongside(shortKey.publicJwk);
+    await expectTokenError(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
+
+    expect(events.ofType('jwks_key_ignored')).toEqual([
+      {
+        type: 'jwks_key_ignored',
+        uri: issuer.jwksUri,
+        kid: 'short-rsa-key',
+        reason: 'RSA modulus under 2048 bits',
+      },
+    ]);
+  });
+
   it('keeps trusting the 2048-bit keys of the same set', async () => {
     const shortKey = createShortRsaKey('short-rsa-key');
     publishAlongside(shortKey.publicJwk);
