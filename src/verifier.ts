@@ -56,7 +56,10 @@ export interface VerifierOptions extends ExtractOptions {
   readonly keySet?: JSONWebKeySet | undefined;
   /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
   readonly keyProvider?: KeyProvider | undefined;
-  /** Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2). */
+  /**
+   * Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2).
+   * Key material (PEM, OpenSSH or JWK text) is refused: a public key is no secret (RFC 8725 §2.1).
+   */
   readonly secret?: string | Uint8Array | undefined;
   /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
   readonly clockTolerance?: number | undefined;
@@ -290,6 +293,18 @@ interface NormalisedOptions {
 /** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
 const MIN_SECRET_BYTES: Readonly<Record<SymmetricAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
+/**
+ * Marks of asymmetric key material: PEM armour, OpenSSH public keys, JWK JSON. A public key used as
+ * the HMAC secret lets anyone who can read it forge tokens (RFC 8725 §2.1; CVE-2017-11424,
+ * CVE-2023-48223). Unanchored, so leading whitespace cannot hide a key (CVE-2026-34950).
+ */
+const KEY_MATERIAL =
+  /-----BEGIN [A-Z0-9 ]*-----|\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+) AAAA|"kty"\s*:/;
+
+function looksLikeKeyMaterial(secret: Uint8Array): boolean {
+  return KEY_MATERIAL.test(new TextDecoder().decode(secret));
+}
+
 function normaliseOptions(options: VerifierOptions): NormalisedOptions {
   const issuers = toList(options.issuer, 'issuer');
   const audiences = toList(options.audience, 'audience');
@@ -298,6 +313,9 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
   const algorithms = new Set<Algorithm>(
     options.algorithms ?? (secret === undefined ? DEFAULT_ALGORITHMS : [...DEFAULT_ALGORITHMS, 'HS256']),
   );
+  if (secret !== undefined && looksLikeKeyMaterial(secret)) {
+    throw new TypeError('tokenwarden: the secret looks like a public or private key, not a shared secret');
+  }
   for (const alg of algorithms) {
     if (!isKnownAlgorithm(alg)) throw new TypeError(`tokenwarden: unsupported algorithm ${String(alg)}`);
     if (isSymmetricAlgorithm(alg)) {

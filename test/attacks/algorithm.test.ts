@@ -1,0 +1,200 @@
+import { CompactSign } from 'jose';
+import { generateTestKey, type TestKey } from 'tokenwarden/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { claimsWith, createKeyRing, type KeyRing, signToken, verifierFor } from '../core/fixtures.js';
+import {
+  bigintBytes,
+  codeOf,
+  HMAC_ALGORITHMS,
+  type HmacAlgorithm,
+  hmacToken,
+  P256_ORDER,
+  publicKeyEncodings,
+  signBytes,
+  withSignature,
+} from './fixtures.js';
+
+/** 32 random bytes: enough for HS256 only (RFC 7518 §3.2). */
+const SECRET_32 = crypto.getRandomValues(new Uint8Array(32));
+/** 64 random bytes: enough for every HS algorithm. */
+const SECRET_64 = crypto.getRandomValues(new Uint8Array(64));
+
+const RSA_ENCODINGS = ['SPKI PEM', 'SPKI DER', 'PKCS#1 PEM', 'PKCS#1 DER', 'JWK JSON'] as const;
+const EC_ENCODINGS = ['SPKI PEM', 'SPKI DER', 'raw point', 'JWK JSON'] as const;
+
+let ring: KeyRing;
+let attacker: TestKey;
+
+beforeAll(async () => {
+  ring = await createKeyRing();
+  attacker = await generateTestKey('RS256', 'attacker-rsa');
+});
+
+/** Every (HMAC algorithm, issuer key, encoding) combination an attacker can try. */
+const confusionCases = HMAC_ALGORITHMS.flatMap((alg) => [
+  ...RSA_ENCODINGS.map((encoding) => [alg, 'RSA', encoding] as const),
+  ...EC_ENCODINGS.map((encoding) => [alg, 'EC', encoding] as const),
+]);
+
+function confusedToken(alg: HmacAlgorithm, keyKind: 'RSA' | 'EC', encoding: string): Promise<string> {
+  const issuerKey = keyKind === 'RSA' ? ring.keys.RS256 : ring.keys.ES256;
+  const secret = publicKeyEncodings(issuerKey.publicJwk)[encoding] as Uint8Array;
+  return hmacToken(alg, secret, { kid: issuerKey.kid });
+}
+
+describe('RFC 8725 §2.1 algorithm confusion: HMAC keyed with the issuer public key', () => {
+  it('encodes each public key in every form the corpus claims to try (the control for this block)', () => {
+    const rsa = publicKeyEncodings(ring.keys.RS256.publicJwk);
+    const ec = publicKeyEncodings(ring.keys.ES256.publicJwk);
+    expect(Object.keys(rsa).sort()).toEqual([...RSA_ENCODINGS].sort());
+    expect(Object.keys(ec).sort()).toEqual([...EC_ENCODINGS].sort());
+    expect(new TextDecoder().decode(rsa['PKCS#1 PEM'])).toMatch(/^-----BEGIN RSA PUBLIC KEY-----/);
+    expect(new TextDecoder().decode(ec['SPKI PEM'])).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(ec['raw point']).toHaveLength(65);
+  });
+
+  it.each(confusionCases)(
+    'without a secret: rejects %s keyed with the %s public key as %s, as algorithm_not_allowed',
+    async (alg, keyKind, encoding) => {
+      const token = await confusedToken(alg, keyKind, encoding);
+      expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+    },
+  );
+
+  it.each(confusionCases)(
+    'with a secret (HS256 added to the defaults): rejects %s keyed with the %s public key as %s',
+    async (alg, keyKind, encoding) => {
+      const token = await confusedToken(alg, keyKind, encoding);
+      const code = await codeOf(verifierFor(ring, { secret: SECRET_32 }).verify(token));
+      expect(code).toBe(alg === 'HS256' ? 'signature_invalid' : 'algorithm_not_allowed');
+    },
+  );
+
+  it.each(confusionCases)(
+    'with every HS algorithm allowed: rejects %s keyed with the %s public key as %s, as signature_invalid',
+    async (alg, keyKind, encoding) => {
+      const token = await confusedToken(alg, keyKind, encoding);
+      const verifier = verifierFor(ring, {
+        secret: SECRET_64,
+        algorithms: ['RS256', 'ES256', 'HS256', 'HS384', 'HS512'],
+      });
+      expect(await codeOf(verifier.verify(token))).toBe('signature_invalid');
+    },
+  );
+
+  it.each(HMAC_ALGORITHMS)(
+    'accepts %s keyed with the configured secret (the control for the rules above)',
+    async (alg) => {
+      const verifier = verifierFor(ring, {
+        secret: SECRET_64,
+        algorithms: ['RS256', 'ES256', 'HS256', 'HS384', 'HS512'],
+      });
+      await expect(verifier.verify(await hmacToken(alg, SECRET_64))).resolves.toBeDefined();
+    },
+  );
+});
+
+describe('RFC 8725 §3.1 the published key decides the algorithm', () => {
+  it('rejects an RS256 token whose kid names the EC key as published (alg ES256 on the JWK)', async () => {
+    const token = await signToken(attacker, {}, { kid: ring.keys.ES256.kid });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('key_not_found');
+  });
+
+  it('rejects a kid-less RS256 token when the key set holds only EC keys', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [ring.keys.ES256.publicJwk] } });
+    const token = await signToken(attacker, {}, { kid: undefined });
+    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+  });
+
+  it('rejects a kid-less PS256 token signed with the private key of a JWK whose alg is RS256', async () => {
+    const rsa = ring.keys.RS256;
+    const verifier = verifierFor(ring, { keySet: { keys: [rsa.publicJwk] } });
+    const token = signBytes(
+      { ...rsa, alg: 'PS256' },
+      JSON.stringify({ alg: 'PS256' }),
+      JSON.stringify(claimsWith()),
+    );
+    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+  });
+
+  it('rejects an RS256 token signed with the private key of a JWK whose alg is PS256', async () => {
+    const ps = ring.keys.PS256;
+    const token = signBytes(
+      { ...ps, alg: 'RS256' },
+      JSON.stringify({ alg: 'RS256', kid: ps.kid }),
+      JSON.stringify(claimsWith()),
+    );
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('key_not_found');
+  });
+
+  it('rejects an EdDSA header naming the kid of a P-256 key', async () => {
+    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(claimsWith())))
+      .setProtectedHeader({ alg: 'EdDSA', kid: ring.keys.ES256.kid })
+      .sign(ring.keys.EdDSA.privateKey);
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('key_not_found');
+  });
+});
+
+describe('CVE-2022-21449 "psychic signatures" and ECDSA signature encodings (RFC 7518 §3.4)', () => {
+  it('accepts an ES256 token signed through the same raw path in JOSE r || s form (the control)', async () => {
+    const es = ring.keys.ES256;
+    const token = signBytes(es, JSON.stringify({ alg: 'ES256', kid: es.kid }), JSON.stringify(claimsWith()));
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects ES256 with r = s = 0 (a 64-byte all-zero signature) as signature_invalid', async () => {
+    const token = withSignature(await signToken(ring.keys.ES256), () => new Uint8Array(64));
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+  });
+
+  it('rejects ES256 with r = s = n, the P-256 group order, as signature_invalid', async () => {
+    const n = bigintBytes(P256_ORDER, 32);
+    const token = withSignature(await signToken(ring.keys.ES256), () => new Uint8Array([...n, ...n]));
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+  });
+
+  it('rejects ES384 with r = s = 0 (a 96-byte all-zero signature) when ES384 is allowed', async () => {
+    const token = withSignature(await signToken(ring.keys.ES384), () => new Uint8Array(96));
+    const verifier = verifierFor(ring, { algorithms: ['ES256', 'ES384'] });
+    expect(await codeOf(verifier.verify(token))).toBe('signature_invalid');
+  });
+
+  it('rejects a genuine ES256 signature in ASN.1 DER form instead of JOSE r || s', async () => {
+    const es = ring.keys.ES256;
+    const token = signBytes(
+      es,
+      JSON.stringify({ alg: 'ES256', kid: es.kid }),
+      JSON.stringify(claimsWith()),
+      'der',
+    );
+    const signatureBytes = Buffer.from(token.split('.')[2] as string, 'base64url');
+    expect(signatureBytes[0]).toBe(0x30);
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+  });
+});
+
+describe('RFC 7518 §3 wrong-length signatures', () => {
+  const lengthAttacks: ReadonlyArray<readonly [string, (signature: Uint8Array) => Uint8Array]> = [
+    ['truncated by one byte', (signature) => signature.slice(0, -1)],
+    ['cut to half its length', (signature) => signature.slice(0, signature.length / 2)],
+    ['extended by a zero byte', (signature) => new Uint8Array([...signature, 0])],
+    ['prefixed with a zero byte', (signature) => new Uint8Array([0, ...signature])],
+    ['repeated twice', (signature) => new Uint8Array([...signature, ...signature])],
+    ['empty', () => new Uint8Array(0)],
+  ];
+  const cases = (['RS256', 'ES256', 'EdDSA'] as const).flatMap((alg) =>
+    lengthAttacks.map(([name, change]) => [alg, name, change] as const),
+  );
+
+  it.each(['RS256', 'ES256', 'EdDSA'] as const)(
+    'accepts the unmodified %s token (the control)',
+    async (alg) => {
+      await expect(verifierFor(ring).verify(await signToken(ring.keys[alg]))).resolves.toBeDefined();
+    },
+  );
+
+  it.each(cases)('rejects an %s signature %s as signature_invalid', async (alg, _name, change) => {
+    const token = withSignature(await signToken(ring.keys[alg]), change);
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+  });
+});
