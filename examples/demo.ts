@@ -4,6 +4,9 @@ type Listen = typeof import('./express/app.js').listen;
 
 const frameworks: Record<string, () => Promise<Listen>> = {
   express: async () => (await import('./express/app.js')).listen,
+  fastify: async () => (await import('./fastify/app.js')).listen,
+  hono: async () => (await import('./hono/app.js')).listen,
+  koa: async () => (await import('./koa/app.js')).listen,
 };
 
 const framework = (

@@ -1,3 +1,4 @@
+export { type AdapterOptions, type AdapterSetup, resolveAdapterSetup } from './adapter-setup.js';
 export {
   type Algorithm,
   type AsymmetricAlgorithm,

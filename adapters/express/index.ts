@@ -1,11 +1,12 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  type AdapterOptions,
   type ClaimCheck,
   claimGuard,
-  createVerifier,
   fromNodeRequest,
   type Guard,
   permissionGuard,
+  resolveAdapterSetup,
   scopeGuard,
   TokenError,
   toErrorResponse,
@@ -23,14 +24,11 @@ declare global {
   }
 }
 
-/** Express-specific behaviour. */
-export interface ExpressAuthOptions {
-  /**
-   * Pass the {@link TokenError} to `next(err)` instead of answering, for apps with their own error
-   * handler (see {@link tokenErrorHandler}). Applies to the guards on the same request too. [false]
-   */
-  readonly passErrors?: boolean | undefined;
-}
+/**
+ * Express-specific behaviour: `passErrors` hands the {@link TokenError} to `next(err)` instead of
+ * answering, for apps with their own error handler (see {@link tokenErrorHandler}). [false]
+ */
+export type ExpressAuthOptions = AdapterOptions;
 
 const passingErrors = new WeakSet<Request>();
 
@@ -48,9 +46,7 @@ export function jwtAuth(
   optionsOrVerifier: (VerifierOptions & ExpressAuthOptions) | Verifier,
   expressOptions?: ExpressAuthOptions,
 ): RequestHandler {
-  const isVerifier = 'authenticate' in optionsOrVerifier;
-  const verifier = isVerifier ? optionsOrVerifier : createVerifier(optionsOrVerifier);
-  const passErrors = (isVerifier ? expressOptions : optionsOrVerifier)?.passErrors === true;
+  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, expressOptions);
   return (req, res, next) => {
     if (passErrors) passingErrors.add(req);
     verifier
@@ -108,8 +104,8 @@ function guardMiddleware(guard: Guard): RequestHandler {
 }
 
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (!(error instanceof TokenError) || passingErrors.has(req)) return next(error);
-  send(error, res);
+  if (error instanceof TokenError && !passingErrors.has(req)) send(error, res);
+  else next(error);
 }
 
 function send(error: TokenError, res: Response): void {

@@ -1,0 +1,103 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  type AdapterOptions,
+  type ClaimCheck,
+  claimGuard,
+  fromWebRequest,
+  type Guard,
+  permissionGuard,
+  resolveAdapterSetup,
+  scopeGuard,
+  TokenError,
+  toErrorResponse,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierOptions,
+} from '../../src/index.js';
+
+/**
+ * The context variables tokenwarden sets: `new Hono<TokenwardenEnv>()` makes `c.get('auth')` typed.
+ * `auth` is `undefined` only behind `credentialsOptional` when no token was sent.
+ */
+export type TokenwardenEnv = { Variables: { auth: VerifiedToken | undefined } };
+
+/**
+ * Hono-specific behaviour: `passErrors` throws the {@link TokenError} to your `app.onError` instead of
+ * answering. [false]
+ */
+export type HonoAuthOptions = AdapterOptions;
+
+const passingErrors = new WeakSet<Context>();
+
+/**
+ * Authenticates the request and sets `c.get('auth')`, or answers 400/401/503 per RFC 6750. Uses only
+ * Web-standard APIs, so it runs on Node, Bun, Deno and Workers alike.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/private', jwtAuth({ issuer, audience }), (c) => c.json(c.get('auth')?.claims));
+ * ```
+ */
+export function jwtAuth(options: VerifierOptions & HonoAuthOptions): MiddlewareHandler<TokenwardenEnv>;
+export function jwtAuth(verifier: Verifier, options?: HonoAuthOptions): MiddlewareHandler<TokenwardenEnv>;
+export function jwtAuth(
+  optionsOrVerifier: (VerifierOptions & HonoAuthOptions) | Verifier,
+  honoOptions?: HonoAuthOptions,
+): MiddlewareHandler<TokenwardenEnv> {
+  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, honoOptions);
+  return async (c, next) => {
+    if (passErrors) passingErrors.add(c);
+    let auth: VerifiedToken | undefined;
+    try {
+      auth = await verifier.authenticate(fromWebRequest(c.req.raw));
+    } catch (error) {
+      return fail(error, c);
+    }
+    c.set('auth', auth);
+    await next();
+  };
+}
+
+/** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
+export function requireScope(...scopes: string[]): MiddlewareHandler<TokenwardenEnv> {
+  return guardMiddleware(scopeGuard(scopes, 'all'));
+}
+
+/** Requires at least one of the listed scopes. */
+export function requireAnyScope(...scopes: string[]): MiddlewareHandler<TokenwardenEnv> {
+  return guardMiddleware(scopeGuard(scopes, 'any'));
+}
+
+/** Requires every listed Auth0 RBAC permission (`permissions` claim). */
+export function requirePermission(...permissions: string[]): MiddlewareHandler<TokenwardenEnv> {
+  return guardMiddleware(permissionGuard(permissions, 'all'));
+}
+
+/** Requires `check(claims)` to be `true`; 401 `invalid_token` otherwise. */
+export function claimCheck(check: ClaimCheck): MiddlewareHandler<TokenwardenEnv> {
+  return guardMiddleware(claimGuard(check));
+}
+
+/** The response `jwtAuth` sends for a {@link TokenError}; for use in your own `app.onError`. */
+export function tokenErrorResponse(c: Context, error: TokenError): Response {
+  const response = toErrorResponse(error);
+  // toErrorResponse only produces 400, 401, 403 and 503, all of which carry a body.
+  return c.json(response.body, response.status as ContentfulStatusCode, response.headers);
+}
+
+function guardMiddleware(guard: Guard): MiddlewareHandler<TokenwardenEnv> {
+  return async (c, next) => {
+    try {
+      guard(c.get('auth'));
+    } catch (error) {
+      return fail(error, c);
+    }
+    await next();
+  };
+}
+
+function fail(error: unknown, c: Context): Response {
+  if (!(error instanceof TokenError) || passingErrors.has(c)) throw error;
+  return tokenErrorResponse(c, error);
+}
