@@ -16,14 +16,23 @@ export type TokenErrorCode =
   | 'claim_invalid'
   | 'type_invalid'
   | 'scope_insufficient'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'dpop_proof_invalid'
+  | 'dpop_nonce_required'
+  | 'dpop_binding_mismatch'
+  | 'replay_store_unavailable';
 
-/** The `error` values of RFC 6750 §3.1, plus `temporarily_unavailable` for an outage of the key source. */
+/**
+ * The `error` values of RFC 6750 §3.1 and RFC 9449 §7.1/§9, plus `temporarily_unavailable` for an
+ * outage of the key source or the replay store.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 interface CodeMapping {
   readonly status: number;
@@ -46,12 +55,41 @@ const CODE_MAPPINGS: Readonly<Record<TokenErrorCode, CodeMapping>> = {
   type_invalid: { status: 401, oauthError: 'invalid_token' },
   scope_insufficient: { status: 403, oauthError: 'insufficient_scope' },
   jwks_unavailable: { status: 503, oauthError: 'temporarily_unavailable' },
+  dpop_proof_invalid: { status: 401, oauthError: 'invalid_dpop_proof' },
+  dpop_nonce_required: { status: 401, oauthError: 'use_dpop_nonce' },
+  // RFC 9449 §7.1: a token used without (or with another) proof of its key is a misused token.
+  dpop_binding_mismatch: { status: 401, oauthError: 'invalid_token' },
+  replay_store_unavailable: { status: 503, oauthError: 'temporarily_unavailable' },
 };
+
+/** Codes that are the server's trouble, not the client's: no challenge is sent with them. */
+const SERVER_SIDE: ReadonlySet<TokenErrorCode> = new Set(['jwks_unavailable', 'replay_store_unavailable']);
+
+/** Codes about the DPoP proof itself, whose challenge is always the `DPoP` one. */
+const DPOP_PROOF_CODES: ReadonlySet<TokenErrorCode> = new Set(['dpop_proof_invalid', 'dpop_nonce_required']);
+
+/** An HTTP authentication scheme tokenwarden accepts access tokens under. */
+export type AuthScheme = 'Bearer' | 'DPoP';
+
+/**
+ * How a verifier challenges clients (RFC 6750 §3, RFC 9449 §7.1): which schemes it offers, and the
+ * scheme the failing request used, whose challenge carries the error.
+ */
+export interface ChallengeContext {
+  /** Schemes offered, in order: `Bearer`, `DPoP`, or both. */
+  readonly schemes: readonly AuthScheme[];
+  /** Algorithms accepted for DPoP proofs, sent as `algs` on the `DPoP` challenge. */
+  readonly dpopAlgorithms: readonly string[];
+  /** The scheme the request used, when it sent a token. */
+  readonly scheme?: AuthScheme | undefined;
+}
 
 /** Extra facts carried by some errors. */
 export interface TokenErrorDetails {
   /** For `scope_insufficient`: the scopes (or permissions) the route requires, sent as RFC 6750 `scope`. */
   readonly requiredScopes?: readonly string[];
+  /** For `dpop_nonce_required`: the nonce the client must use next, sent as `DPoP-Nonce` (RFC 9449 §8). */
+  readonly nonce?: string | undefined;
   /** The underlying error, for logs only; never sent to the client. */
   readonly cause?: unknown;
 }
@@ -80,6 +118,8 @@ export class TokenError extends Error {
   readonly oauthError: OAuthErrorCode | undefined;
   /** For `scope_insufficient`: the scopes the route requires. */
   readonly requiredScopes: readonly string[] | undefined;
+  /** For `dpop_nonce_required`: the nonce to send in the `DPoP-Nonce` response header. */
+  readonly nonce: string | undefined;
 
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -88,16 +128,31 @@ export class TokenError extends Error {
     this.status = CODE_MAPPINGS[code].status;
     this.oauthError = CODE_MAPPINGS[code].oauthError;
     this.requiredScopes = details.requiredScopes;
+    this.nonce = details.nonce;
   }
 
   /**
-   * The `WWW-Authenticate` header value for this error (RFC 6750 §3), or `undefined` when the
-   * failure is not the client's (`jwks_unavailable`).
+   * The `WWW-Authenticate` header value for this error (RFC 6750 §3, RFC 9449 §7.1), or `undefined`
+   * when the failure is not the client's (`jwks_unavailable`, `replay_store_unavailable`).
    */
   get wwwAuthenticate(): string | undefined {
     return formatChallenge(this);
   }
 }
+
+const challenges = new WeakMap<TokenError, ChallengeContext>();
+
+/**
+ * Records how the verifier that refused a request challenges clients, so the error's
+ * `WWW-Authenticate` offers the right schemes. Without it, the challenge is plain `Bearer`.
+ */
+export function setChallengeContext(error: TokenError, context: ChallengeContext): TokenError {
+  challenges.set(error, context);
+  return error;
+}
+
+const BEARER_ONLY: ChallengeContext = { schemes: ['Bearer'], dpopAlgorithms: [] };
+const DPOP_ONLY: ChallengeContext = { schemes: ['DPoP'], dpopAlgorithms: [] };
 
 /** A framework-neutral HTTP error response; adapters copy it onto their framework's response. */
 export interface ErrorResponse {
@@ -114,6 +169,7 @@ export function toErrorResponse(error: TokenError): ErrorResponse {
   const challenge = formatChallenge(error);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (challenge !== undefined) headers['www-authenticate'] = challenge;
+  if (error.nonce !== undefined) headers['dpop-nonce'] = error.nonce;
   return {
     status: error.status,
     headers,
@@ -121,15 +177,37 @@ export function toErrorResponse(error: TokenError): ErrorResponse {
   };
 }
 
-/** RFC 6750 §3: `Bearer` alone when no credentials were sent, otherwise with `error` and friends. */
+/**
+ * RFC 6750 §3 and RFC 9449 §7.1: one challenge per offered scheme. The error goes on the challenge of
+ * the scheme the request used (always `DPoP` for proof errors); without credentials, no error at all.
+ */
 function formatChallenge(error: TokenError): string | undefined {
-  if (error.code === 'jwks_unavailable') return undefined;
-  if (error.oauthError === undefined) return 'Bearer';
-  const params = [`error="${error.oauthError}"`, `error_description="${quotable(error.message)}"`];
-  if (error.requiredScopes !== undefined && error.requiredScopes.length > 0) {
-    params.push(`scope="${quotable(error.requiredScopes.join(' '))}"`);
-  }
-  return `Bearer ${params.join(', ')}`;
+  if (SERVER_SIDE.has(error.code)) return undefined;
+  const isProofError = DPOP_PROOF_CODES.has(error.code);
+  const context = challenges.get(error) ?? (isProofError ? DPOP_ONLY : BEARER_ONLY);
+  const used = isProofError ? 'DPoP' : context.scheme;
+  // A scheme this verifier does not offer (Bearer where DPoP is required) gets no challenge of its own.
+  const erring: AuthScheme | undefined =
+    error.oauthError === undefined
+      ? undefined
+      : used !== undefined && context.schemes.includes(used)
+        ? used
+        : context.schemes[0];
+  return context.schemes
+    .map((scheme) => {
+      const params: string[] = [];
+      if (scheme === erring && error.oauthError !== undefined) {
+        params.push(`error="${error.oauthError}"`, `error_description="${quotable(error.message)}"`);
+        if (error.requiredScopes !== undefined && error.requiredScopes.length > 0) {
+          params.push(`scope="${quotable(error.requiredScopes.join(' '))}"`);
+        }
+      }
+      if (scheme === 'DPoP' && context.dpopAlgorithms.length > 0) {
+        params.push(`algs="${quotable(context.dpopAlgorithms.join(' '))}"`);
+      }
+      return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;
+    })
+    .join(', ');
 }
 
 /** RFC 6750 §3: `error_description` and `scope` values exclude `"` and `\`; keep to printable ASCII. */

@@ -1,4 +1,4 @@
-import { TokenError } from './errors.js';
+import { type AuthScheme, TokenError } from './errors.js';
 import type { ResourceRequest } from './request.js';
 
 /** Where tokenwarden looks for the access token. Defaults in brackets. */
@@ -20,9 +20,11 @@ export interface ExtractedToken {
   readonly token: string;
   /** Where it came from. */
   readonly source: 'header' | 'cookie' | 'query' | 'custom';
+  /** The scheme it was presented under: `DPoP` only from `Authorization: DPoP` (RFC 9449 §7.1). */
+  readonly scheme: AuthScheme;
 }
 
-/** RFC 6750 §2.1 `b64token`: the only characters a Bearer credential may have. */
+/** RFC 6750 §2.1 `b64token` (RFC 9449 §7.1 reuses it): the only characters the credential may have. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
@@ -37,20 +39,20 @@ export function extractToken(
   options: ExtractOptions = {},
 ): ExtractedToken | undefined {
   const found: ExtractedToken[] = [];
-  const fromHeader = bearerFromAuthorization(request.header('authorization'));
-  if (fromHeader !== undefined) found.push({ token: fromHeader, source: 'header' });
+  const fromHeader = credentialFromAuthorization(request.header('authorization'));
+  if (fromHeader !== undefined) found.push(fromHeader);
   if (options.cookie !== undefined) {
     const fromCookie = readCookie(request.header('cookie'), options.cookie);
-    if (fromCookie !== undefined) found.push({ token: fromCookie, source: 'cookie' });
+    if (fromCookie !== undefined) found.push({ token: fromCookie, source: 'cookie', scheme: 'Bearer' });
   }
   if (options.allowQueryToken === true) {
     const fromQuery = readQueryToken(request.url);
-    if (fromQuery !== undefined) found.push({ token: fromQuery, source: 'query' });
+    if (fromQuery !== undefined) found.push({ token: fromQuery, source: 'query', scheme: 'Bearer' });
   }
   if (options.getToken !== undefined) {
     const fromCustom = options.getToken(request);
     if (fromCustom !== undefined && fromCustom !== '') {
-      found.push({ token: fromCustom, source: 'custom' });
+      found.push({ token: fromCustom, source: 'custom', scheme: 'Bearer' });
     }
   }
   if (found.length > 1) {
@@ -59,24 +61,28 @@ export function extractToken(
   return found[0];
 }
 
-function bearerFromAuthorization(value: string | readonly string[] | undefined): string | undefined {
+function credentialFromAuthorization(
+  value: string | readonly string[] | undefined,
+): ExtractedToken | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     if (value.length > 1) {
       throw new TokenError('request_invalid', 'More than one Authorization header was sent');
     }
-    return bearerFromAuthorization(value[0]);
+    return credentialFromAuthorization(value[0]);
   }
   const trimmed = value.trim();
   const space = trimmed.indexOf(' ');
-  const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
-  // §2.1: the scheme is case-insensitive; any other scheme is simply not a Bearer credential.
-  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const name = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  // RFC 6750 §2.1, RFC 9449 §7.1: schemes are case-insensitive; any other scheme (say Basic) is
+  // simply not an access token.
+  const scheme: AuthScheme | undefined = name === 'bearer' ? 'Bearer' : name === 'dpop' ? 'DPoP' : undefined;
+  if (scheme === undefined) return undefined;
   const credential = space === -1 ? '' : trimmed.slice(space + 1).trimStart();
   if (credential === '' || !B64TOKEN.test(credential)) {
     throw new TokenError('request_invalid', 'The Authorization header is malformed');
   }
-  return credential;
+  return { token: credential, source: 'header', scheme };
 }
 
 function readCookie(header: string | readonly string[] | undefined, name: string): string | undefined {

@@ -6,7 +6,37 @@ export {
   type SymmetricAlgorithm,
 } from './algorithms.js';
 export type { AccessTokenClaims } from './claims.js';
+export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './dpop/binding.js';
 export {
+  createDpopNonces,
+  type DpopNonceOptions,
+  type DpopNonceStatus,
+  type DpopNonces,
+} from './dpop/nonce.js';
+export {
+  authResponseHeaders,
+  type DpopBinding,
+  type DpopMode,
+  type DpopOptions,
+} from './dpop/presentation.js';
+export {
+  DEFAULT_DPOP_ALGORITHMS,
+  type DpopProofClaims,
+  type VerifiedDpopProof,
+  type VerifyDpopProofOptions,
+  verifyDpopProof,
+} from './dpop/proof.js';
+export {
+  createMemoryReplayStore,
+  type MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  ReplayStoreFullError,
+} from './dpop/replay-store.js';
+export type { PublicUrlOptions } from './dpop/request-url.js';
+export {
+  type AuthScheme,
+  type ChallengeContext,
   type ErrorResponse,
   type OAuthErrorCode,
   TokenError,

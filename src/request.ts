@@ -12,6 +12,10 @@ export interface ResourceRequest {
    * (as Node does for most headers), a single string otherwise, or `undefined` when absent.
    */
   header(name: string): string | readonly string[] | undefined;
+  /** `https` when the connection to this process is TLS. Used to rebuild the URL a DPoP proof signs. */
+  readonly protocol?: 'http' | 'https' | undefined;
+  /** The peer's IP address, compared with `dpop.trustedProxies` before forwarded headers are believed. */
+  readonly remoteAddress?: string | undefined;
 }
 
 /** Builds a {@link ResourceRequest} from a Web-standard `Request` (Hono, Bun, Deno, Workers). */
@@ -28,10 +32,14 @@ export function fromNodeRequest(parts: {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The request's socket (`req.socket`): TLS-ness and peer address. */
+  readonly socket?: { readonly encrypted?: boolean; readonly remoteAddress?: string | undefined } | undefined;
 }): ResourceRequest {
   return {
     method: parts.method ?? 'GET',
     url: parts.url ?? '/',
     header: (name) => parts.headers[name],
+    protocol: parts.socket?.encrypted === true ? 'https' : 'http',
+    remoteAddress: parts.socket?.remoteAddress,
   };
 }

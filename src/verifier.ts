@@ -7,7 +7,13 @@ import {
   type SymmetricAlgorithm,
 } from './algorithms.js';
 import { type AccessTokenClaims, type ClaimRules, checkClaims, checkIssuer } from './claims.js';
-import { TokenError } from './errors.js';
+import {
+  createPresentationCheck,
+  type DpopBinding,
+  type DpopOptions,
+  type PresentationCheck,
+} from './dpop/presentation.js';
+import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
 import { type EventListener, emit } from './events.js';
 import { type ExtractOptions, extractToken } from './extract.js';
 import { checkHeader, checkType } from './header.js';
@@ -85,6 +91,11 @@ export interface VerifierOptions extends ExtractOptions {
   /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
   readonly fetch?: typeof fetch | undefined;
   /**
+   * DPoP (RFC 9449) sender-constrained tokens: mode, proof algorithms, replay store, nonces and how
+   * to learn the public URL behind a proxy. [mode `'allowed'`]
+   */
+  readonly dpop?: DpopOptions | undefined;
+  /**
    * Cache of verified tokens: a token seen before skips decoding and the signature check until it
    * expires, its key leaves the key set, or the key set is due for a refetch. Time-based claims and
    * `validateClaims` are still applied on every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
@@ -106,6 +117,10 @@ export interface VerifiedToken {
   readonly scopes: readonly string[];
   /** Auth0 RBAC `permissions`. */
   readonly permissions: readonly string[];
+  /** The scheme it was presented under; `Bearer` from `verify()`. */
+  readonly scheme: AuthScheme;
+  /** For a DPoP-bound token presented with its proof: the proof key's thumbprint and any next nonce. */
+  readonly dpop?: DpopBinding | undefined;
 }
 
 /** Verifies access tokens; create one per API and share it across routes. */
@@ -187,6 +202,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       claims,
       scopes: scopesOf(claims),
       permissions: permissionsOf(claims),
+      scheme: 'Bearer',
     };
     if (config.validateClaims !== undefined) await runCustomValidator(config.validateClaims, claims, header);
     if (config.cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
@@ -220,12 +236,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
-    const extracted = extractToken(request, options);
-    if (extracted === undefined) {
-      if (config.credentialsOptional) return undefined;
-      throw new TokenError('token_missing', 'No access token was sent');
+    let scheme: AuthScheme | undefined;
+    try {
+      const extracted = extractToken(request, options);
+      if (extracted === undefined || !config.presentation.accepts(extracted.scheme)) {
+        if (config.credentialsOptional) return undefined;
+        throw new TokenError('token_missing', 'No access token was sent');
+      }
+      scheme = extracted.scheme;
+      config.presentation.checkScheme(scheme);
+      return await config.presentation.check(request, scheme, await verify(extracted.token));
+    } catch (error) {
+      if (error instanceof TokenError)
+        setChallengeContext(error, { ...config.presentation.challenge, scheme });
+      throw error;
     }
-    return verify(extracted.token);
   }
 
   if (config.onEvent === undefined) return { verify, authenticate };
@@ -288,7 +313,11 @@ interface NormalisedOptions {
   readonly credentialsOptional: boolean;
   readonly cache: VerifiedTokenCache | undefined;
   readonly onEvent: EventListener | undefined;
+  readonly presentation: PresentationCheck;
 }
+
+/** Seconds of clock difference allowed by default. */
+const DEFAULT_CLOCK_TOLERANCE = 60;
 
 /** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
 const MIN_SECRET_BYTES: Readonly<Record<SymmetricAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
@@ -327,6 +356,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
   }
   if (algorithms.size === 0) throw new TypeError('tokenwarden: algorithms must not be empty');
   const clock = options.clock ?? systemClock;
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
   const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
   let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
   if (sharedKeyProvider === undefined && options.keySet !== undefined) {
@@ -345,7 +375,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     rules: {
       issuers: new Set(issuers),
       audiences,
-      clockTolerance: options.clockTolerance ?? 60,
+      clockTolerance,
       maxTokenAge: options.maxTokenAge,
       requiredClaims: options.requiredClaims ?? [],
     },
@@ -359,6 +389,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     credentialsOptional: options.credentialsOptional ?? false,
     cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
     onEvent: options.onEvent,
+    presentation: createPresentationCheck(options.dpop, clockTolerance, clock),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   type AdapterOptions,
+  authResponseHeaders,
   type ClaimCheck,
   claimGuard,
   fromNodeRequest,
@@ -50,10 +51,18 @@ export function jwtAuth(
   return (req, res, next) => {
     if (passErrors) passingErrors.add(req);
     verifier
-      .authenticate(fromNodeRequest({ method: req.method, url: req.originalUrl, headers: req.headers }))
+      .authenticate(
+        fromNodeRequest({
+          method: req.method,
+          url: req.originalUrl,
+          headers: req.headers,
+          socket: req.socket,
+        }),
+      )
       .then(
         (auth) => {
           if (auth !== undefined) req.auth = auth;
+          res.set(authResponseHeaders(auth));
           next();
         },
         (error: unknown) => fail(error, req, res, next),

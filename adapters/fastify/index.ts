@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import {
   type AdapterOptions,
+  authResponseHeaders,
   type ClaimCheck,
   claimGuard,
   fromNodeRequest,
@@ -77,9 +78,15 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
   fastify.decorate<TokenwardenHook>('authenticate', async (request, reply) => {
     try {
       const auth = await verifier.authenticate(
-        fromNodeRequest({ method: request.method, url: request.url, headers: request.headers }),
+        fromNodeRequest({
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          socket: request.raw.socket,
+        }),
       );
       if (auth !== undefined) request.auth = auth;
+      reply.headers(authResponseHeaders(auth));
     } catch (error) {
       return fail(error, reply);
     }

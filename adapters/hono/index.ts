@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   type AdapterOptions,
+  authResponseHeaders,
   type ClaimCheck,
   claimGuard,
   fromWebRequest,
@@ -55,6 +56,7 @@ export function jwtAuth(
       return fail(error, c);
     }
     c.set('auth', auth);
+    for (const [name, value] of Object.entries(authResponseHeaders(auth))) c.header(name, value);
     await next();
   };
 }

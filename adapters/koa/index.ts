@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import {
   type AdapterOptions,
+  authResponseHeaders,
   type ClaimCheck,
   claimGuard,
   fromNodeRequest,
@@ -53,12 +54,18 @@ export function jwtAuth(
     let auth: VerifiedToken | undefined;
     try {
       auth = await verifier.authenticate(
-        fromNodeRequest({ method: ctx.method, url: ctx.originalUrl, headers: ctx.headers }),
+        fromNodeRequest({
+          method: ctx.method,
+          url: ctx.originalUrl,
+          headers: ctx.headers,
+          socket: ctx.req.socket,
+        }),
       );
     } catch (error) {
       return fail(error, ctx);
     }
     if (auth !== undefined) ctx.state.auth = auth;
+    ctx.set(authResponseHeaders(auth));
     await next();
   };
 }

@@ -1,6 +1,6 @@
 import { base64url } from 'jose';
 import type { AccessTokenClaims } from '../claims.js';
-import { DpopError } from './errors.js';
+import { TokenError } from '../errors.js';
 
 /**
  * The RFC 7638 thumbprint an access token is bound to: its `cnf.jkt` (RFC 9449 §6.1), or `undefined`
@@ -21,15 +21,15 @@ export function boundThumbprintOf(claims: AccessTokenClaims): string | undefined
  *
  * @param claims The verified access token's claims.
  * @param thumbprint The proof key's thumbprint, as returned by `verifyDpopProof`.
- * @throws {DpopError} `dpop_binding_mismatch`.
+ * @throws {TokenError} `dpop_binding_mismatch`.
  */
 export function checkDpopBinding(claims: AccessTokenClaims, thumbprint: string): void {
   const jkt = boundThumbprintOf(claims);
   if (jkt === undefined) {
-    throw new DpopError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
+    throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
   }
   if (jkt === '' || jkt !== thumbprint) {
-    throw new DpopError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
   }
 }
 

@@ -1,12 +1,13 @@
 export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './binding.js';
-export {
-  DpopError,
-  type DpopErrorCode,
-  type DpopErrorDetails,
-  type DpopOAuthErrorCode,
-} from './errors.js';
 export { normaliseHttpUri } from './htu.js';
 export { createDpopNonces, type DpopNonceOptions, type DpopNonceStatus, type DpopNonces } from './nonce.js';
+export {
+  createPresentationCheck,
+  type DpopBinding,
+  type DpopMode,
+  type DpopOptions,
+  type PresentationCheck,
+} from './presentation.js';
 export {
   DEFAULT_DPOP_ALGORITHMS,
   DEFAULT_IAT_WINDOW,
@@ -23,3 +24,4 @@ export {
   type ReplayStore,
   ReplayStoreFullError,
 } from './replay-store.js';
+export { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';

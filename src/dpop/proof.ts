@@ -13,8 +13,8 @@ import {
   isSymmetricAlgorithm,
   keyFitsAlgorithm,
 } from '../algorithms.js';
+import { TokenError } from '../errors.js';
 import { accessTokenHash } from './binding.js';
-import { DpopError } from './errors.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
 import type { ReplayStore } from './replay-store.js';
@@ -122,7 +122,7 @@ export interface VerifiedDpopProof {
  * thumbprint. Checks run cheapest first, and the proof's `jti` is recorded in the replay store only
  * once everything else has passed, so refused proofs never take room there.
  *
- * @throws {DpopError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
+ * @throws {TokenError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
  *   `dpop_binding_mismatch`. A replay store that fails rejects with its own error (fail closed).
  * @throws {TypeError} for invalid options or a request `url` that is not an absolute http(s) URI.
  *
@@ -149,13 +149,13 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
   const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
   if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
-    throw new DpopError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
   }
   const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
   // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
   const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
   if (!(await options.replayStore.checkAndStore(replayKey, claims.iat + config.window))) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was already used');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
   }
   return { thumbprint, jwk, header, claims, nextNonce };
 }
@@ -203,16 +203,16 @@ function nonNegative(value: number, name: string): number {
 function singleProof(value: string | readonly string[] | undefined, maxSize: number): string {
   if (typeof value !== 'string') {
     if (value !== undefined && value.length > 1) {
-      throw new DpopError('dpop_proof_invalid', 'More than one DPoP header was sent');
+      throw new TokenError('dpop_proof_invalid', 'More than one DPoP header was sent');
     }
     return singleProof(value?.[0] ?? '', maxSize);
   }
-  if (value === '') throw new DpopError('dpop_proof_invalid', 'No DPoP proof was sent');
+  if (value === '') throw new TokenError('dpop_proof_invalid', 'No DPoP proof was sent');
   if (value.length > maxSize) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof is larger than this API accepts');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof is larger than this API accepts');
   }
   // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
-  if (value.includes(',')) throw new DpopError('dpop_proof_invalid', 'More than one DPoP proof was sent');
+  if (value.includes(',')) throw new TokenError('dpop_proof_invalid', 'More than one DPoP proof was sent');
   const parts = value.split('.');
   const [header, payload, signature] = parts as [string, string, string];
   if (
@@ -221,7 +221,7 @@ function singleProof(value: string | readonly string[] | undefined, maxSize: num
     !BASE64URL.test(payload) ||
     !BASE64URL_OR_EMPTY.test(signature)
   ) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof is not a compact JWS');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof is not a compact JWS');
   }
   return value;
 }
@@ -238,32 +238,32 @@ function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorith
   try {
     header = decodeProtectedHeader(proof);
   } catch (error) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof header is not valid JSON', { cause: error });
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof header is not valid JSON', { cause: error });
   }
   // Check 4: the media type is compared exactly; RFC 9449 registers only `dpop+jwt`.
   if (header.typ !== 'dpop+jwt') {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt');
   }
   // Check 5: asymmetric and allowed; `none` and HS* can never be in the set.
   const alg = header.alg;
   if (typeof alg !== 'string' || !allowed.has(alg as AsymmetricAlgorithm)) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept');
   }
   // RFC 7515 §4.1.11: tokenwarden understands no extension, so none may be critical.
   if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof names an unsupported critical extension');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof names an unsupported critical extension');
   }
   // Check 7: the key is in `jwk`, public only.
   const jwk: unknown = header.jwk;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof header has no jwk');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof header has no jwk');
   }
   if (PRIVATE_KEY_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof jwk holds private key material');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk holds private key material');
   }
   // RFC 8725 §3.1: the key must be of the kind the algorithm is made for.
   if (!keyFitsAlgorithm(jwk as JWK, alg as AsymmetricAlgorithm)) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof jwk does not fit its algorithm');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk does not fit its algorithm');
   }
   return { header, alg: alg as AsymmetricAlgorithm, jwk: jwk as JWK };
 }
@@ -275,16 +275,16 @@ async function verifySignature(proof: string, jwk: JWK, alg: AsymmetricAlgorithm
     const key = await importJWK(jwk, alg);
     ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
   } catch (error) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof signature is invalid', { cause: error });
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof signature is invalid', { cause: error });
   }
   let claims: unknown;
   try {
     claims = JSON.parse(utf8.decode(payload));
   } catch (error) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof payload is not valid JSON', { cause: error });
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof payload is not valid JSON', { cause: error });
   }
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof payload is not a JSON object');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof payload is not a JSON object');
   }
   return checkClaimTypes(claims as Record<string, unknown>);
 }
@@ -292,17 +292,17 @@ async function verifySignature(proof: string, jwk: JWK, alg: AsymmetricAlgorithm
 function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
   const { jti, htm, htu, iat } = claims;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no valid jti');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no valid jti');
   }
   if (typeof htm !== 'string' || typeof htu !== 'string') {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof lacks htm or htu');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof lacks htm or htu');
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no valid iat');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no valid iat');
   }
   for (const name of ['ath', 'nonce'] as const) {
     if (Object.hasOwn(claims, name) && typeof claims[name] !== 'string') {
-      throw new DpopError('dpop_proof_invalid', `The DPoP proof's ${name} claim is not a string`);
+      throw new TokenError('dpop_proof_invalid', `The DPoP proof's ${name} claim is not a string`);
     }
   }
   return claims as DpopProofClaims;
@@ -312,27 +312,27 @@ function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
 function checkRequest(claims: DpopProofClaims, method: string, requestUri: string): void {
   // RFC 9110 §9.1: methods are case-sensitive.
   if (claims.htm !== method) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method');
   }
   if (normaliseHttpUri(claims.htu) !== requestUri) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another URI');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another URI');
   }
 }
 
 /** §4.3 check 11 and §11.1: the proof was created recently, within `window` seconds either way. */
 function checkIssuedAt(iat: number, now: number, window: number): void {
-  if (iat < now - window) throw new DpopError('dpop_proof_invalid', 'The DPoP proof is too old');
+  if (iat < now - window) throw new TokenError('dpop_proof_invalid', 'The DPoP proof is too old');
   if (iat > now + window)
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was issued in the future');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was issued in the future');
 }
 
 /** §4.3 check 10 and §7.1: the proof was made for this access token. */
 async function checkAccessTokenHash(claims: DpopProofClaims, accessToken: string): Promise<void> {
   if (typeof claims.ath !== 'string') {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof has no ath claim');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no ath claim');
   }
   if (claims.ath !== (await accessTokenHash(accessToken))) {
-    throw new DpopError('dpop_proof_invalid', 'The DPoP proof was made for another access token');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another access token');
   }
 }
 
@@ -344,7 +344,7 @@ async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): Promise<
   if (status === 'previous') return current;
   const message =
     claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
-  throw new DpopError('dpop_nonce_required', message, { nonce: current });
+  throw new TokenError('dpop_nonce_required', message, { nonce: current });
 }
 
 /** A fixed-length key, so the store's memory per entry does not depend on what the client sent. */

@@ -1,6 +1,7 @@
 import { createVerifier, scopeGuard, TokenError, type TokenErrorCode, toErrorResponse } from 'tokenwarden';
-import { generateTestKey } from 'tokenwarden/testing';
+import { createDpopProof, generateDpopKey, generateTestKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createDpopNonces } from '../../src/dpop/index.js';
 import {
   AUDIENCE,
   assembleToken,
@@ -23,11 +24,14 @@ beforeAll(async () => {
   ring = await createKeyRing();
 });
 
+/** A verifier with DPoP disabled, whose challenges are plain RFC 6750 `Bearer` ones. */
+const bearerOnly = () => verifierFor(ring, { dpop: { mode: 'disabled' } });
+
 /** Each code produced by a real call into the core, so the mapping is tested end to end. */
 const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
-  token_missing: () => rejectionOf(verifierFor(ring).authenticate(requestWith())),
+  token_missing: () => rejectionOf(bearerOnly().authenticate(requestWith())),
   request_invalid: () =>
-    rejectionOf(verifierFor(ring).authenticate(requestWith({ authorization: 'Bearer two words' }))),
+    rejectionOf(bearerOnly().authenticate(requestWith({ authorization: 'Bearer two words' }))),
   token_malformed: () => rejectionOf(verifierFor(ring).verify('not-a-jwt')),
   algorithm_not_allowed: () =>
     rejectionOf(verifierFor(ring).verify(assembleToken({ alg: 'none' }, claimsWith()))),
@@ -65,7 +69,42 @@ const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
     });
     return rejectionOf(verifier.verify(await signToken(ring.keys.RS256)));
   },
+  dpop_proof_invalid: async () => rejectionOf(verifierFor(ring).authenticate(await dpopRequest())),
+  dpop_nonce_required: async () => {
+    const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock });
+    return rejectionOf(
+      verifierFor(ring, { dpop: { nonces } }).authenticate(await dpopRequest({ withProof: true })),
+    );
+  },
+  dpop_binding_mismatch: async () => {
+    const key = await generateDpopKey();
+    const token = await signToken(ring.keys.RS256, { cnf: { jkt: key.thumbprint } });
+    return rejectionOf(verifierFor(ring).authenticate(bearerRequest(token)));
+  },
+  replay_store_unavailable: async () => {
+    const replayStore = { checkAndStore: () => Promise.reject(new Error('store down')) };
+    return rejectionOf(
+      verifierFor(ring, { dpop: { replayStore } }).authenticate(await dpopRequest({ withProof: true })),
+    );
+  },
 };
+
+/** A DPoP request for a bound token, with or without a valid proof. */
+async function dpopRequest(options: { withProof?: boolean } = {}) {
+  const key = await generateDpopKey();
+  const token = await signToken(ring.keys.RS256, { cnf: { jkt: key.thumbprint } });
+  const headers: Record<string, string> = { host: 'api.example.test', authorization: `DPoP ${token}` };
+  if (options.withProof === true) {
+    headers.dpop = await createDpopProof({
+      key,
+      method: 'GET',
+      url: 'http://api.example.test/api/private',
+      accessToken: token,
+      iat: NOW,
+    });
+  }
+  return requestWith(headers);
+}
 
 const INVALID_TOKEN_CODES = [
   'token_malformed',
@@ -146,6 +185,24 @@ describe('RFC 6750 §3.1 error codes, statuses and WWW-Authenticate challenges',
     expect(response.status).toBe(503);
     expect(response.headers).not.toHaveProperty('www-authenticate');
     expect(response.body.error_description).toBe(error.message);
+  });
+
+  it.each([
+    ['dpop_proof_invalid', 401, 'invalid_dpop_proof'],
+    ['dpop_nonce_required', 401, 'use_dpop_nonce'],
+    ['dpop_binding_mismatch', 401, 'invalid_token'],
+  ] as const)('answers %s with %i %s (RFC 9449 §7.1, §9)', async (code, status, oauthError) => {
+    const error = await producers[code]();
+    expect(error.code).toBe(code);
+    expect(error.status).toBe(status);
+    expect(error.oauthError).toBe(oauthError);
+    expect(toErrorResponse(error).body).toEqual({ error: oauthError, error_description: error.message });
+  });
+
+  it('answers replay_store_unavailable with 503 and no challenge', async () => {
+    const error = await producers.replay_store_unavailable();
+    expect(error.status).toBe(503);
+    expect(error.wwwAuthenticate).toBeUndefined();
   });
 
   it('marks every error response as not cacheable', async () => {

@@ -1,11 +1,7 @@
 import { base64url } from 'jose';
+import { TokenError, type TokenErrorCode } from 'tokenwarden';
 import { expect } from 'vitest';
-import {
-  createMemoryReplayStore,
-  DpopError,
-  type DpopErrorCode,
-  type VerifyDpopProofOptions,
-} from '../../src/dpop/index.js';
+import { createMemoryReplayStore, type VerifyDpopProofOptions } from '../../src/dpop/index.js';
 
 /** The fixed time of the generated proofs: seconds since the epoch. */
 export const NOW = 1_760_000_000;
@@ -58,18 +54,18 @@ export function assembleJws(header: object, payload: object, signature = ''): st
   return `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.${signature}`;
 }
 
-/** Asserts a rejection with a {@link DpopError} of `code` whose message matches `reason`. */
+/** Asserts a rejection with a {@link TokenError} of `code` whose message matches `reason`. */
 export async function expectDpopError(
   promise: Promise<unknown>,
-  code: DpopErrorCode,
+  code: TokenErrorCode,
   reason: RegExp,
-): Promise<DpopError> {
+): Promise<TokenError> {
   const error = await promise.then(
     () => expect.fail(`expected ${code}, but the proof was accepted`),
     (rejection: unknown) => rejection,
   );
-  expect(error).toBeInstanceOf(DpopError);
-  const dpopError = error as DpopError;
+  expect(error).toBeInstanceOf(TokenError);
+  const dpopError = error as TokenError;
   expect(dpopError.code).toBe(code);
   expect(dpopError.message).toMatch(reason);
   return dpopError;

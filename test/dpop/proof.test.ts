@@ -1,4 +1,5 @@
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { TokenError } from 'tokenwarden';
 import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,7 +8,6 @@ import {
   checkDpopBinding,
   createMemoryReplayStore,
   DEFAULT_DPOP_ALGORITHMS,
-  DpopError,
   ReplayStoreFullError,
   verifyDpopProof,
 } from '../../src/dpop/index.js';
@@ -598,7 +598,7 @@ describe('RFC 9449 §6.1 and §7.1 cnf.jkt binding', () => {
         return thrown;
       }
     })();
-    expect(error).toBeInstanceOf(DpopError);
+    expect(error).toBeInstanceOf(TokenError);
     expect(error).toMatchObject({ code: 'dpop_binding_mismatch', status: 401, oauthError: 'invalid_token' });
   });
 
@@ -627,18 +627,18 @@ describe('RFC 9449 §6.1 and §7.1 cnf.jkt binding', () => {
   });
 });
 
-describe('DpopError', () => {
+describe('TokenError', () => {
   it('maps each code to 401 and its RFC 9449 error', () => {
-    expect(new DpopError('dpop_proof_invalid', 'x')).toMatchObject({
+    expect(new TokenError('dpop_proof_invalid', 'x')).toMatchObject({
       status: 401,
       oauthError: 'invalid_dpop_proof',
     });
-    expect(new DpopError('dpop_nonce_required', 'x', { nonce: 'n' })).toMatchObject({
+    expect(new TokenError('dpop_nonce_required', 'x', { nonce: 'n' })).toMatchObject({
       status: 401,
       oauthError: 'use_dpop_nonce',
       nonce: 'n',
     });
-    expect(new DpopError('dpop_binding_mismatch', 'x')).toMatchObject({
+    expect(new TokenError('dpop_binding_mismatch', 'x')).toMatchObject({
       status: 401,
       oauthError: 'invalid_token',
     });

@@ -1,0 +1,130 @@
+import type { AsymmetricAlgorithm } from '../algorithms.js';
+import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
+import type { ResourceRequest } from '../request.js';
+import type { VerifiedToken } from '../verifier.js';
+import { boundThumbprintOf } from './binding.js';
+import type { DpopNonces } from './nonce.js';
+import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
+import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
+import { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';
+
+/**
+ * How an API treats DPoP (RFC 9449):
+ * - `disabled`: only Bearer; the `DPoP` scheme counts as no credentials;
+ * - `allowed`: Bearer and DPoP, but a DPoP-bound token (`cnf.jkt`) is only accepted with its proof;
+ * - `required`: only DPoP-bound tokens with a valid proof.
+ */
+export type DpopMode = 'disabled' | 'allowed' | 'required';
+
+/** The `dpop` option of the verifier. Defaults in brackets; durations in seconds. */
+export interface DpopOptions extends PublicUrlOptions {
+  /** See {@link DpopMode}. [`'allowed'`] */
+  readonly mode?: DpopMode | undefined;
+  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA] */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** How far a proof's `iat` may be from now, on top of `clockTolerance`. [60] */
+  readonly iatWindow?: number | undefined;
+  /**
+   * Where proof `jti`s are remembered to refuse replays. Share one store (for example
+   * `createRedisReplayStore` from `tokenwarden/redis`) across all instances of an API. [in memory,
+   * 100 000 entries, per verifier]
+   */
+  readonly replayStore?: ReplayStore | undefined;
+  /** Server nonces (RFC 9449 §8), from `createDpopNonces({ secret })`. [no nonces] */
+  readonly nonces?: DpopNonces | undefined;
+  /** Largest proof in characters. [8192] */
+  readonly maxProofSize?: number | undefined;
+}
+
+/** The DPoP facts of an accepted request. */
+export interface DpopBinding {
+  /** RFC 7638 thumbprint of the proof's key, equal to the token's `cnf.jkt`. */
+  readonly thumbprint: string;
+  /** A fresh nonce to send as `DPoP-Nonce` with the response, when the client used an older one. */
+  readonly nextNonce: string | undefined;
+}
+
+/** Checks how a verified token was presented: bearer rules, or the DPoP proof and binding. */
+export interface PresentationCheck {
+  /** The challenge settings for errors of this verifier. */
+  readonly challenge: ChallengeContext;
+  /** Whether requests using `scheme` are considered at all (else they count as carrying no token). */
+  accepts(scheme: AuthScheme): boolean;
+  /** Refuses a presentation the mode does not allow, before the token is verified. */
+  checkScheme(scheme: AuthScheme): void;
+  /** Completes authentication of a verified token presented under `scheme`. */
+  check(request: ResourceRequest, scheme: AuthScheme, auth: VerifiedToken): Promise<VerifiedToken>;
+}
+
+/** Builds the presentation rules for a verifier from its `dpop` option. */
+export function createPresentationCheck(
+  options: DpopOptions | undefined,
+  clockTolerance: number,
+  clock: () => number,
+): PresentationCheck {
+  const mode = options?.mode ?? 'allowed';
+  const algorithms = options?.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
+  const replayStore = options?.replayStore ?? createMemoryReplayStore({ clock });
+  const challenge: ChallengeContext = {
+    schemes: mode === 'disabled' ? ['Bearer'] : mode === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'],
+    dpopAlgorithms: mode === 'disabled' ? [] : algorithms,
+  };
+
+  async function checkProof(request: ResourceRequest, auth: VerifiedToken): Promise<VerifiedToken> {
+    const bound = boundThumbprintOf(auth.claims);
+    if (bound === undefined) {
+      throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
+    }
+    let proof: Awaited<ReturnType<typeof verifyDpopProof>>;
+    try {
+      proof = await verifyDpopProof({
+        proof: request.header('dpop'),
+        method: request.method,
+        url: resolvePublicUrl(request, options ?? {}),
+        accessToken: auth.token,
+        boundThumbprint: bound,
+        replayStore,
+        algorithms,
+        iatWindow: options?.iatWindow,
+        clockTolerance,
+        nonces: options?.nonces,
+        maxProofSize: options?.maxProofSize,
+        clock,
+      });
+    } catch (error) {
+      if (error instanceof TokenError) throw error;
+      // The replay store failed (full, or Redis unreachable): refuse rather than risk a replay.
+      throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
+        cause: error,
+      });
+    }
+    return { ...auth, scheme: 'DPoP', dpop: { thumbprint: proof.thumbprint, nextNonce: proof.nextNonce } };
+  }
+
+  return {
+    challenge,
+    accepts: (scheme) => scheme === 'Bearer' || mode !== 'disabled',
+    checkScheme(scheme) {
+      if (scheme === 'Bearer' && mode === 'required') {
+        throw new TokenError('dpop_binding_mismatch', 'This API accepts only DPoP-bound access tokens');
+      }
+    },
+    async check(request, scheme, auth) {
+      if (scheme === 'DPoP') return checkProof(request, auth);
+      // RFC 9449 §7.2: a DPoP-bound token must never be accepted as a bearer token.
+      if (boundThumbprintOf(auth.claims) !== undefined) {
+        throw new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token');
+      }
+      return auth;
+    },
+  };
+}
+
+/**
+ * Headers to add to a successful response: `DPoP-Nonce` when the client should switch to a newer
+ * nonce (RFC 9449 §8.2). Adapters set them; with no DPoP nonce in play it is empty.
+ */
+export function authResponseHeaders(auth: VerifiedToken | undefined): Record<string, string> {
+  const nonce = auth?.dpop?.nextNonce;
+  return nonce === undefined ? {} : { 'dpop-nonce': nonce };
+}

@@ -1,0 +1,359 @@
+import {
+  createVerifier,
+  fromNodeRequest,
+  type ResourceRequest,
+  scopeGuard,
+  TokenError,
+  toErrorResponse,
+  type VerifierOptions,
+} from 'tokenwarden';
+import {
+  createDpopProof,
+  createTestIssuer,
+  type DpopKey,
+  generateDpopKey,
+  type TestIssuer,
+} from 'tokenwarden/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDpopNonces, type ReplayStore } from '../../src/dpop/index.js';
+
+const NOW = 1_800_000_000;
+const clock = () => NOW;
+const URL_SEEN = 'http://api.example.test/api/private';
+const ALGS = 'algs="ES256 RS256 PS256 EdDSA"';
+
+let issuer: TestIssuer;
+let key: DpopKey;
+let otherKey: DpopKey;
+let boundToken: string;
+let plainToken: string;
+
+beforeAll(async () => {
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+  key = await generateDpopKey('ES256');
+  otherKey = await generateDpopKey('ES256');
+  boundToken = await issuer.signToken({ scope: 'read:messages', cnf: { jkt: key.thumbprint } });
+  plainToken = await issuer.signToken({ scope: 'read:messages' });
+});
+afterAll(() => issuer.close());
+
+function verifier(overrides: Partial<VerifierOptions> = {}) {
+  return createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    keySet: issuer.jwks(),
+    clock,
+    ...overrides,
+  });
+}
+
+function request(
+  headers: Record<string, string | string[]>,
+  socket?: { remoteAddress?: string },
+): ResourceRequest {
+  return fromNodeRequest({
+    method: 'GET',
+    url: '/api/private?page=2',
+    headers: { host: 'api.example.test', ...headers },
+    socket,
+  });
+}
+
+function proofFor(
+  token: string,
+  options: { key?: DpopKey; url?: string; nonce?: string; jti?: string } = {},
+) {
+  return createDpopProof({
+    key: options.key ?? key,
+    method: 'GET',
+    url: options.url ?? URL_SEEN,
+    accessToken: token,
+    iat: NOW,
+    nonce: options.nonce,
+    jti: options.jti,
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TokenError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  return error as TokenError;
+}
+
+describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
+  it('accepts a bound token under the DPoP scheme with a valid proof, and reports the key thumbprint', async () => {
+    const auth = await verifier().authenticate(
+      request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+    expect(auth?.dpop?.thumbprint).toBe(key.thumbprint);
+    expect(auth?.scopes).toEqual(['read:messages']);
+  });
+
+  it('accepts the DPoP scheme name in any case', async () => {
+    const auth = await verifier().authenticate(
+      request({ authorization: `dpop ${boundToken}`, dpop: await proofFor(boundToken) }),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+  });
+
+  it('refuses the DPoP scheme without a DPoP header, with invalid_dpop_proof on the DPoP challenge', async () => {
+    const error = await rejection(verifier().authenticate(request({ authorization: `DPoP ${boundToken}` })));
+    expect(error.code).toBe('dpop_proof_invalid');
+    expect(error.wwwAuthenticate).toBe(
+      `Bearer, DPoP error="invalid_dpop_proof", error_description="${error.message}", ${ALGS}`,
+    );
+  });
+
+  it('refuses two DPoP headers', async () => {
+    const proof = await proofFor(boundToken);
+    const error = await rejection(
+      verifier().authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: [proof, proof] })),
+    );
+    expect(error.code).toBe('dpop_proof_invalid');
+  });
+
+  it('refuses a proof signed by a key other than the one the token is bound to', async () => {
+    const error = await rejection(
+      verifier().authenticate(
+        request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken, { key: otherKey }) }),
+      ),
+    );
+    expect(error.code).toBe('dpop_binding_mismatch');
+    expect(error.oauthError).toBe('invalid_token');
+  });
+
+  it('refuses a token without cnf.jkt under the DPoP scheme', async () => {
+    const error = await rejection(
+      verifier().authenticate(
+        request({ authorization: `DPoP ${plainToken}`, dpop: await proofFor(plainToken) }),
+      ),
+    );
+    expect(error.code).toBe('dpop_binding_mismatch');
+  });
+
+  it('refuses a proof made for another access token (ath)', async () => {
+    const error = await rejection(
+      verifier().authenticate(
+        request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(plainToken) }),
+      ),
+    );
+    expect(error.code).toBe('dpop_proof_invalid');
+  });
+
+  it('refuses a proof made for another URL', async () => {
+    const proof = await proofFor(boundToken, { url: 'http://api.example.test/api/other' });
+    const error = await rejection(
+      verifier().authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof })),
+    );
+    expect(error.code).toBe('dpop_proof_invalid');
+  });
+
+  it('refuses a replayed proof even though the token itself is answered from the cache', async () => {
+    const shared = verifier();
+    const proof = await proofFor(boundToken);
+    await shared.authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof }));
+    const error = await rejection(
+      shared.authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof })),
+    );
+    expect(error.code).toBe('dpop_proof_invalid');
+    const fresh = await proofFor(boundToken);
+    const auth = await shared.authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: fresh }));
+    expect(auth?.scheme).toBe('DPoP');
+  });
+
+  it('challenges a scope failure of a DPoP request under the DPoP scheme', async () => {
+    const auth = await verifier().authenticate(
+      request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+    );
+    let caught: unknown;
+    try {
+      scopeGuard(['write:messages'])(auth);
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as TokenError;
+    expect(error.wwwAuthenticate).toBe(
+      `DPoP error="insufficient_scope", error_description="${error.message}", scope="write:messages"`,
+    );
+  });
+});
+
+describe('RFC 9449 §7.2 modes', () => {
+  it('allowed (default): refuses a DPoP-bound token sent as a Bearer token', async () => {
+    const error = await rejection(
+      verifier().authenticate(request({ authorization: `Bearer ${boundToken}` })),
+    );
+    expect(error.code).toBe('dpop_binding_mismatch');
+    expect(error.wwwAuthenticate).toBe(
+      `Bearer error="invalid_token", error_description="${error.message}", DPoP ${ALGS}`,
+    );
+  });
+
+  it('allowed (default): accepts an unbound Bearer token', async () => {
+    const auth = await verifier().authenticate(request({ authorization: `Bearer ${plainToken}` }));
+    expect(auth?.scheme).toBe('Bearer');
+    expect(auth?.dpop).toBeUndefined();
+  });
+
+  it('allowed (default): offers both schemes to a request without a token', async () => {
+    const error = await rejection(verifier().authenticate(request({})));
+    expect(error.code).toBe('token_missing');
+    expect(error.wwwAuthenticate).toBe(`Bearer, DPoP ${ALGS}`);
+  });
+
+  it('required: refuses a Bearer token, challenging with DPoP only', async () => {
+    const error = await rejection(
+      verifier({ dpop: { mode: 'required' } }).authenticate(
+        request({ authorization: `Bearer ${plainToken}` }),
+      ),
+    );
+    expect(error.code).toBe('dpop_binding_mismatch');
+    expect(error.wwwAuthenticate).toBe(
+      `DPoP error="invalid_token", error_description="${error.message}", ${ALGS}`,
+    );
+  });
+
+  it('required: offers only DPoP to a request without a token', async () => {
+    const error = await rejection(verifier({ dpop: { mode: 'required' } }).authenticate(request({})));
+    expect(error.wwwAuthenticate).toBe(`DPoP ${ALGS}`);
+  });
+
+  it('required: accepts a bound token with its proof', async () => {
+    const auth = await verifier({ dpop: { mode: 'required' } }).authenticate(
+      request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+    );
+    expect(auth?.dpop?.thumbprint).toBe(key.thumbprint);
+  });
+
+  it('disabled: counts the DPoP scheme as no credentials and challenges with Bearer only', async () => {
+    const error = await rejection(
+      verifier({ dpop: { mode: 'disabled' } }).authenticate(
+        request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+      ),
+    );
+    expect(error.code).toBe('token_missing');
+    expect(error.wwwAuthenticate).toBe('Bearer');
+  });
+
+  it('announces configured proof algorithms in algs', async () => {
+    const error = await rejection(
+      verifier({ dpop: { algorithms: ['ES256', 'EdDSA'] } }).authenticate(request({})),
+    );
+    expect(error.wwwAuthenticate).toBe('Bearer, DPoP algs="ES256 EdDSA"');
+  });
+});
+
+describe('RFC 9449 §8 server nonces through the verifier', () => {
+  const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock });
+
+  it('answers a proof without a nonce with use_dpop_nonce and a DPoP-Nonce header', async () => {
+    const error = await rejection(
+      verifier({ dpop: { nonces } }).authenticate(
+        request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+      ),
+    );
+    expect(error.code).toBe('dpop_nonce_required');
+    expect(error.nonce).toBe(await nonces.current());
+    const response = toErrorResponse(error);
+    expect(response.headers['dpop-nonce']).toBe(await nonces.current());
+    expect(response.headers['www-authenticate']).toBe(
+      `Bearer, DPoP error="use_dpop_nonce", error_description="${error.message}", ${ALGS}`,
+    );
+  });
+
+  it('accepts the proof again made with the nonce', async () => {
+    const nonce = await nonces.current();
+    const auth = await verifier({ dpop: { nonces } }).authenticate(
+      request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken, { nonce }) }),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+  });
+});
+
+describe('replay store failures fail closed', () => {
+  it('answers 503 replay_store_unavailable, without a challenge, when the store throws', async () => {
+    const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('connection refused')) };
+    const error = await rejection(
+      verifier({ dpop: { replayStore: broken } }).authenticate(
+        request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
+      ),
+    );
+    expect(error.code).toBe('replay_store_unavailable');
+    expect(error.status).toBe(503);
+    expect(error.wwwAuthenticate).toBeUndefined();
+  });
+});
+
+describe('the public URL a proof signs, behind a reverse proxy', () => {
+  const publicUrl = 'https://public.example.com/api/private';
+
+  it('uses publicBaseUrl instead of the Host header', async () => {
+    const auth = await verifier({ dpop: { publicBaseUrl: 'https://public.example.com' } }).authenticate(
+      request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken, { url: publicUrl }) }),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+  });
+
+  it('believes X-Forwarded-Proto and X-Forwarded-Host from a trusted proxy', async () => {
+    const auth = await verifier({ dpop: { trustedProxies: ['10.0.0.7'] } }).authenticate(
+      request(
+        {
+          authorization: `DPoP ${boundToken}`,
+          dpop: await proofFor(boundToken, { url: publicUrl }),
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'public.example.com',
+        },
+        { remoteAddress: '::ffff:10.0.0.7' },
+      ),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+  });
+
+  it('believes the Forwarded header (RFC 7239) from a trusted proxy', async () => {
+    const auth = await verifier({ dpop: { trustedProxies: ['10.0.0.7'] } }).authenticate(
+      request(
+        {
+          authorization: `DPoP ${boundToken}`,
+          dpop: await proofFor(boundToken, { url: publicUrl }),
+          forwarded: 'for=192.0.2.60;proto=https;host=public.example.com, for=10.0.0.1',
+        },
+        { remoteAddress: '10.0.0.7' },
+      ),
+    );
+    expect(auth?.scheme).toBe('DPoP');
+  });
+
+  it('ignores forwarded headers from any other peer', async () => {
+    const error = await rejection(
+      verifier({ dpop: { trustedProxies: ['10.0.0.7'] } }).authenticate(
+        request(
+          {
+            authorization: `DPoP ${boundToken}`,
+            dpop: await proofFor(boundToken, { url: publicUrl }),
+            'x-forwarded-proto': 'https',
+            'x-forwarded-host': 'public.example.com',
+          },
+          { remoteAddress: '203.0.113.9' },
+        ),
+      ),
+    );
+    expect(error.code).toBe('dpop_proof_invalid');
+  });
+
+  it('refuses a request whose Host header is unusable with request_invalid', async () => {
+    const error = await rejection(
+      verifier().authenticate(
+        request({
+          authorization: `DPoP ${boundToken}`,
+          dpop: await proofFor(boundToken),
+          host: 'bad host/x',
+        }),
+      ),
+    );
+    expect(error.code).toBe('request_invalid');
+  });
+});
