@@ -195,7 +195,14 @@ describe('VerifiedTokenCache bounds', () => {
     const key = await provider.getKey(publicJwk.kid, 'ES256');
     for (let i = 0; i < 1000; i += 1) {
       const token = `token-${i}`;
-      const result = { token, header: { alg: 'ES256' }, claims: {}, scopes: [], permissions: [], scheme: 'Bearer' as const };
+      const result = {
+        token,
+        header: { alg: 'ES256' },
+        claims: {},
+        scopes: [],
+        permissions: [],
+        scheme: 'Bearer' as const,
+      };
       cache.set(token, { result, key, provider, cachedAt: 0 });
     }
     expect(cache.size).toBe(100);
@@ -206,7 +213,14 @@ describe('VerifiedTokenCache bounds', () => {
     const key = new Uint8Array(32);
     for (let i = 0; i < 1000; i += 1) {
       const token = `${'x'.repeat(4000)}${i}`;
-      const result = { token, header: { alg: 'HS256' }, claims: {}, scopes: [], permissions: [], scheme: 'Bearer' as const };
+      const result = {
+        token,
+        header: { alg: 'HS256' },
+        claims: {},
+        scopes: [],
+        permissions: [],
+        scheme: 'Bearer' as const,
+      };
       cache.set(token, { result, key, provider: undefined, cachedAt: 0 });
     }
     // Each entry is about 9 KiB (4 KiB of text as UTF-16 plus overhead), so 64 KiB holds 7.
