@@ -160,7 +160,10 @@ export interface ErrorResponse {
   readonly status: number;
   /** Headers to set, `WWW-Authenticate` among them when there is a challenge. */
   readonly headers: Readonly<Record<string, string>>;
-  /** JSON body in the shape of RFC 6749 §5.2 error responses. */
+  /**
+   * JSON body in the shape of RFC 6749 §5.2 error responses: `error` is the RFC 6750 code, or
+   * `unauthorized` when no credentials were sent.
+   */
   readonly body: { readonly error: string; readonly error_description: string };
 }
 
@@ -173,7 +176,9 @@ export function toErrorResponse(error: TokenError): ErrorResponse {
   return {
     status: error.status,
     headers,
-    body: { error: error.oauthError ?? 'invalid_request', error_description: error.message },
+    // RFC 6750 §3.1 gives a request without credentials no error code; the body says so plainly
+    // rather than borrowing invalid_request, which means 400.
+    body: { error: error.oauthError ?? 'unauthorized', error_description: error.message },
   };
 }
 

@@ -96,7 +96,7 @@ export const conformanceTable: readonly ConformanceRow[] = [
     route: '/api/private',
     status: 401,
     challenge: {},
-    error: 'invalid_request',
+    error: 'unauthorized',
   },
   {
     name: 'private: treats a Basic credential as no token',
@@ -104,7 +104,7 @@ export const conformanceTable: readonly ConformanceRow[] = [
     authorization: () => 'Basic dXNlcjpwYXNzd29yZA==',
     status: 401,
     challenge: {},
-    error: 'invalid_request',
+    error: 'unauthorized',
   },
   {
     name: 'private: accepts the scheme in lower case (RFC 6750 §2.1)',
@@ -229,7 +229,7 @@ export const conformanceTable: readonly ConformanceRow[] = [
     route: '/api/private-scoped',
     status: 401,
     challenge: {},
-    error: 'invalid_request',
+    error: 'unauthorized',
   },
   {
     name: 'private-scoped: authenticates before it authorizes (expired token with the scope)',

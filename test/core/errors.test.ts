@@ -129,6 +129,7 @@ describe('RFC 6750 §3.1 error codes, statuses and WWW-Authenticate challenges',
     const response = toErrorResponse(error);
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer');
+    expect(response.body).toEqual({ error: 'unauthorized', error_description: error.message });
   });
 
   it('answers request_invalid with 400 invalid_request', async () => {
