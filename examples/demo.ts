@@ -30,13 +30,18 @@ console.log(
 if (auth.samples !== undefined) {
   const { scoped, unscoped, expired } = auth.samples;
   console.log('Try it:\n');
-  console.log(`curl -i ${server.url}/api/public`);
-  console.log(`curl -i ${server.url}/api/private`);
-  console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${unscoped}"`);
-  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${scoped}"`);
-  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${unscoped}"`);
+  console.log('# public: always 200');
+  console.log(`curl -i ${server.url}/api/public\n`);
+  console.log('# private without a token: 401');
+  console.log(`curl -i ${server.url}/api/private\n`);
+  console.log('# private with a valid token (no read:messages scope): 200');
+  console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${unscoped}"\n`);
+  console.log('# private-scoped with a token that has read:messages: 200');
+  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${scoped}"\n`);
+  console.log('# private-scoped with a token without read:messages: 403');
+  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${unscoped}"\n`);
+  console.log('# private with an expired token: 401');
   console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${expired}"`);
-  console.log('\n(The first token has read:messages, the second does not, the third is expired.)');
 }
 
 const shutdown = async () => {
