@@ -1,0 +1,114 @@
+// Runs the core and the Hono adapter on a non-Node runtime (`npm run test:bun`): no Node API may be
+// needed for verifying tokens, DPoP proofs or answering errors. Prints a pass/fail count; exits 1 on
+// any failure.
+import { Hono } from 'hono';
+import { base64url, CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { jwtAuth, requireScope, type TokenwardenEnv } from '../../adapters/hono/index.js';
+import { createVerifier, fromWebRequest, TokenError } from '../../src/index.js';
+
+const ISSUER = 'https://issuer.example.test/';
+const AUDIENCE = 'https://api.example.test';
+const NOW = 1_800_000_000;
+const results: { name: string; ok: boolean; detail?: string }[] = [];
+
+async function check(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+    results.push({ name, ok: true });
+  } catch (error) {
+    results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function assert(condition: boolean, message: string): void {
+  if (!condition) throw new Error(message);
+}
+
+async function sign(key: CryptoKey, header: Record<string, unknown>, claims: Record<string, unknown>) {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader(header as { alg: string })
+    .sign(key);
+}
+
+const keys: JWK[] = [];
+const signers: Record<string, CryptoKey> = {};
+for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA']) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  keys.push({ ...(await exportJWK(publicKey)), kid: alg, alg, use: 'sig' });
+  signers[alg] = privateKey;
+}
+const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'user', iat: NOW, exp: NOW + 600, scope: 'read:messages' };
+const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keySet: { keys }, clock: () => NOW });
+
+for (const alg of Object.keys(signers)) {
+  await check(`verifies a token signed with ${alg}`, async () => {
+    const token = await sign(signers[alg] as CryptoKey, { alg, kid: alg, typ: 'at+jwt' }, claims);
+    const auth = await verifier.verify(token);
+    assert(auth.scopes.includes('read:messages'), 'scopes missing');
+  });
+}
+
+await check('refuses an expired token with token_expired', async () => {
+  const token = await sign(
+    signers.ES256 as CryptoKey,
+    { alg: 'ES256', kid: 'ES256' },
+    { ...claims, exp: NOW - 120 },
+  );
+  const outcome = await verifier.verify(token).then(
+    () => 'accepted',
+    (error: unknown) => (error instanceof TokenError ? error.code : 'other'),
+  );
+  assert(outcome === 'token_expired', `got ${outcome}`);
+});
+
+await check('accepts a DPoP-bound token with its proof through authenticate', async () => {
+  const dpopKey = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(dpopKey.publicKey);
+  const jkt = await calculateJwkThumbprint(jwk);
+  const token = await sign(
+    signers.ES256 as CryptoKey,
+    { alg: 'ES256', kid: 'ES256' },
+    { ...claims, cnf: { jkt } },
+  );
+  const ath = base64url.encode(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))),
+  );
+  const url = 'https://api.example.test/api/private';
+  const proof = await sign(
+    dpopKey.privateKey,
+    { typ: 'dpop+jwt', alg: 'ES256', jwk },
+    { jti: crypto.randomUUID(), htm: 'GET', htu: url, iat: NOW, ath },
+  );
+  const request = new Request(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+  const auth = await verifier.authenticate(fromWebRequest(request));
+  assert(auth?.dpop?.thumbprint === jkt, 'thumbprint mismatch');
+});
+
+await check('Hono adapter: 200 with the scope, 403 without, 401 without a token', async () => {
+  const app = new Hono<TokenwardenEnv>();
+  app.get('/scoped', jwtAuth(verifier), requireScope('read:messages'), (c) =>
+    c.json({ sub: c.get('auth')?.claims.sub }),
+  );
+  const scoped = await sign(signers.RS256 as CryptoKey, { alg: 'RS256', kid: 'RS256' }, claims);
+  const unscoped = await sign(
+    signers.RS256 as CryptoKey,
+    { alg: 'RS256', kid: 'RS256' },
+    { ...claims, scope: 'x' },
+  );
+  const ok = await app.request('/scoped', { headers: { authorization: `Bearer ${scoped}` } });
+  const forbidden = await app.request('/scoped', { headers: { authorization: `Bearer ${unscoped}` } });
+  const missing = await app.request('/scoped');
+  assert(ok.status === 200, `scoped: ${ok.status}`);
+  assert(forbidden.status === 403, `unscoped: ${forbidden.status}`);
+  assert(
+    missing.status === 401 && missing.headers.get('www-authenticate') !== null,
+    `missing: ${missing.status}`,
+  );
+});
+
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node';
+for (const { name, ok, detail } of results)
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+const failed = results.filter((result) => !result.ok).length;
+console.log(`${runtime}: ${results.length - failed} passed, ${failed} failed`);
+if (failed > 0) process.exit(1);
