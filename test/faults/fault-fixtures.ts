@@ -1,0 +1,101 @@
+import { type AsymmetricAlgorithm, createVerifier, type TokenErrorCode, type Verifier } from 'tokenwarden';
+import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
+import { afterEach } from 'vitest';
+import {
+  createManualClock,
+  type EventRecorder,
+  type ManualClock,
+  randomKid,
+  recordEvents,
+} from '../jwks/jwks-fixtures.js';
+import {
+  createFlakyJwksServer,
+  type FlakyJwksServer,
+  type FlakyJwksServerOptions,
+} from './flaky-jwks-server.js';
+
+/** Refetch cooldown used throughout, in seconds (the default). */
+export const COOLDOWN = 30;
+/** Past the served `max-age=600`: the next request must try to refetch. */
+export const PAST_FRESHNESS = 601;
+/**
+ * Real milliseconds a fetch may take. Only the endless body ever reaches it; the others fail on
+ * their own. Roomy, because the machine may be busy with other test runs.
+ */
+export const FETCH_DEADLINE_MS = 400;
+
+/** The codes a request needing a key may get while the key set is unreachable. */
+export const KEY_UNAVAILABLE_CODES: readonly TokenErrorCode[] = ['jwks_unavailable', 'key_not_found'];
+
+/** A test issuer that signs, a flaky server that publishes its keys, and a verifier reading them. */
+export interface FaultSetup {
+  readonly issuer: TestIssuer;
+  readonly server: FlakyJwksServer;
+  readonly clock: ManualClock;
+  readonly events: EventRecorder;
+  readonly verifier: Verifier;
+  /** Mints a token with the issuer's current key at the current time. */
+  freshToken(): Promise<string>;
+  /** Mints a token whose `kid` no key set holds. */
+  unknownKidToken(): Promise<string>;
+  /** Key set fetch attempts that reached the server (a redirect loop counts once per attempt). */
+  fetchAttempts(): number;
+}
+
+/** How {@link setUpFaultyJwks} deviates from the plain setup. */
+export interface FaultSetupOptions {
+  /** Algorithms the issuer holds a key for. [ES256] */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** What the server publishes, given the issuer. [the issuer's key set] */
+  readonly keySet?: ((issuer: TestIssuer) => FlakyJwksServerOptions['keySet']) | undefined;
+}
+
+const running: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((item) => item.close()));
+});
+
+/** Starts a {@link FaultSetup}; everything it starts is closed after the test. */
+export async function setUpFaultyJwks(options: FaultSetupOptions = {}): Promise<FaultSetup> {
+  const clock = createManualClock();
+  const issuer = await createTestIssuer({ algorithms: options.algorithms ?? ['ES256'], clock: clock.now });
+  running.push(issuer);
+  const server = await createFlakyJwksServer({
+    keySet: options.keySet?.(issuer) ?? (() => issuer.jwks()),
+  });
+  running.push(server);
+  const events = recordEvents();
+  const verifier = createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUri: server.jwksUri,
+    clock: clock.now,
+    // Every request carries a new token anyway; no cache keeps each signature checked against the key.
+    cache: false,
+    jwksOptions: { cooldown: COOLDOWN, timeoutMs: FETCH_DEADLINE_MS },
+    onEvent: events.listener,
+  });
+  return {
+    issuer,
+    server,
+    clock,
+    events,
+    verifier,
+    freshToken: () => issuer.signToken(),
+    unknownKidToken: () => issuer.signToken({}, { kid: randomKid() }),
+    fetchAttempts: () => server.requests.jwks,
+  };
+}
+
+/** Registers something to close after the current test. */
+export function closeAfterTest(item: { close(): Promise<void> }): void {
+  running.push(item);
+}
+
+/** Resolves with the error code a verification ended with, or `'verified'`. */
+export async function outcomeOf(verifier: Verifier, token: string): Promise<string> {
+  return verifier.verify(token).then(
+    () => 'verified',
+    (error: unknown) => (error as { code?: string }).code ?? `not a TokenError: ${String(error)}`,
+  );
+}
