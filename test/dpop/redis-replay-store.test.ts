@@ -1,81 +1,35 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { createClient } from 'redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplayStore, verifyDpopProof } from '../../src/dpop/index.js';
 import { createRedisReplayStore } from '../../src/dpop/redis-replay-store.js';
+import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
 import { API_URL, clock, expectDpopError, NOW, requestOptions } from './fixtures.js';
-
-const redisServer = (process.env.PATH ?? '')
-  .split(delimiter)
-  .map((directory) => join(directory, 'redis-server'))
-  .find((candidate) => existsSync(candidate));
-
-// Locally the suite may run without Redis installed; in CI this test must run, so it fails instead.
-const skip = redisServer === undefined && !process.env.CI;
 
 function redisClient(url: string) {
   return createClient({ url });
 }
 type Client = ReturnType<typeof redisClient>;
 
-let server: ChildProcess | undefined;
+let server: RedisServer | undefined;
 let clients: Client[] = [];
-let port = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: found } = probe.address() as { port: number };
-      probe.close(() => resolve(found));
-    });
-  });
-}
-
-function startRedis(binary: string, onPort: number): Promise<ChildProcess> {
-  const child = spawn(
-    binary,
-    ['--port', String(onPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-  });
-}
 
 async function connectedClient(): Promise<Client> {
-  const client = redisClient(`redis://127.0.0.1:${port}`);
+  const client = redisClient(server?.url ?? '');
   await client.connect();
   clients.push(client);
   return client;
 }
 
-describe.skipIf(skip)('RFC 9449 §11.1 Redis replay store, against a real redis-server', () => {
+describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a real redis-server', () => {
   beforeAll(async () => {
-    if (redisServer === undefined) throw new Error('redis-server is not on PATH; CI must install it');
-    port = await freePort();
-    server = await startRedis(redisServer, port);
+    server = await startRedisServer();
   });
 
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.quit()));
     clients = [];
-    if (server !== undefined && server.exitCode === null) {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server.kill();
-      await exited;
-    }
+    await server?.stop();
   });
 
   it('refuses on one instance a proof already accepted by another sharing the Redis', async () => {

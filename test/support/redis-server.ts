@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/** The `redis-server` binary on PATH, or `undefined` when Redis is not installed. */
+export const redisServerBinary: string | undefined = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((directory) => join(directory, 'redis-server'))
+  .find((candidate) => existsSync(candidate));
+
+/**
+ * Whether Redis-backed tests should be skipped: only locally, without `redis-server` installed. In
+ * CI (`CI` set) they must run, so a missing binary fails them instead of hiding them.
+ */
+export const skipWithoutRedis: boolean = redisServerBinary === undefined && !process.env.CI;
+
+/** A throwaway `redis-server` on a free loopback port, without persistence. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Stops the server and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnRedis(binary: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
+}
+
+/** Starts a `redis-server` for one test file; throws when none is installed (CI must install it). */
+export async function startRedisServer(): Promise<RedisServer> {
+  if (redisServerBinary === undefined) throw new Error('redis-server is not on PATH; CI must install it');
+  const port = await freePort();
+  const child = await spawnRedis(redisServerBinary, port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
+}
