@@ -1,8 +1,9 @@
-import type { AsymmetricAlgorithm } from '../algorithms.js';
+import { type AsymmetricAlgorithm, isKnownAlgorithm, isSymmetricAlgorithm } from '../algorithms.js';
 import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
 import type { ResourceRequest } from '../request.js';
 import type { VerifiedToken } from '../verifier.js';
 import { boundThumbprintOf } from './binding.js';
+import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
 import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
 import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
@@ -64,6 +65,7 @@ export function createPresentationCheck(
 ): PresentationCheck {
   const mode = options?.mode ?? 'allowed';
   const algorithms = options?.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
+  checkDpopOptions(options, mode, algorithms);
   const replayStore = options?.replayStore ?? createMemoryReplayStore({ clock });
   const challenge: ChallengeContext = {
     schemes: mode === 'disabled' ? ['Bearer'] : mode === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'],
@@ -118,6 +120,37 @@ export function createPresentationCheck(
       return auth;
     },
   };
+}
+
+const MODES: ReadonlySet<string> = new Set<DpopMode>(['disabled', 'allowed', 'required']);
+
+/**
+ * Refuses at start-up a `dpop` option that would otherwise fail on each request, where it would read
+ * as an outage (503), or, for a misspelt mode, silently leave the API in `allowed` mode.
+ */
+function checkDpopOptions(
+  options: DpopOptions | undefined,
+  mode: string,
+  algorithms: readonly AsymmetricAlgorithm[],
+): void {
+  if (!MODES.has(mode)) {
+    throw new TypeError("tokenwarden: dpop.mode must be 'disabled', 'allowed' or 'required'");
+  }
+  if (algorithms.length === 0) throw new TypeError('tokenwarden: dpop.algorithms must not be empty');
+  for (const alg of algorithms) {
+    // RFC 9449 §4.3 check 5: a proof is signed with the client's private key, never a shared secret.
+    if (!isKnownAlgorithm(alg) || isSymmetricAlgorithm(alg)) {
+      throw new TypeError(`tokenwarden: ${String(alg)} is not an asymmetric algorithm DPoP can use`);
+    }
+  }
+  const iatWindow = options?.iatWindow;
+  if (iatWindow !== undefined && !(Number.isFinite(iatWindow) && iatWindow >= 0)) {
+    throw new TypeError('tokenwarden: dpop.iatWindow must be a non-negative number of seconds');
+  }
+  const base = options?.publicBaseUrl;
+  if (base !== undefined && normaliseHttpUri(base) === undefined) {
+    throw new TypeError('tokenwarden: dpop.publicBaseUrl must be an absolute http(s) URL');
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { createDpopNonces, type DpopOptions, type VerifierOptions } from 'tokenwarden';
+import { createDpopNonces, type DpopMode, type DpopOptions, type VerifierOptions } from 'tokenwarden';
 import { createTestIssuer, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -140,6 +140,25 @@ describe.each(frameworks.map((framework) => [framework.name, framework] as const
       for (const [index, expected] of row.expected.entries()) {
         await expectAnswer(answers[index] as HttpAnswer, expected, sent);
       }
+    });
+  },
+);
+
+/** Options that could only fail per request (as a 503, or a misspelt mode as `allowed`) fail at start. */
+const MISCONFIGURED: readonly [string, DpopOptions][] = [
+  ['a misspelt mode', { mode: 'require' as DpopMode }],
+  ['a symmetric proof algorithm', { algorithms: ['HS256' as never] }],
+  ['no proof algorithm', { algorithms: [] }],
+  ['a negative iatWindow', { iatWindow: -1 }],
+  ['a publicBaseUrl that is not an absolute URL', { publicBaseUrl: 'api.example.com' }],
+];
+
+describe.each(frameworks.map((framework) => [framework.name, framework] as const))(
+  'the dpop option is checked at start-up: %s',
+  (_name, framework) => {
+    it.each(MISCONFIGURED)('refuses %s with a TypeError', async (_problem, dpop) => {
+      const started = framework.listen({ ...auth, dpop }, 0, '127.0.0.1');
+      await expect(started).rejects.toThrow(TypeError);
     });
   },
 );
