@@ -23,11 +23,15 @@ import {
  */
 export type TokenwardenEnv = { Variables: { auth: VerifiedToken | undefined } };
 
-/**
- * Hono-specific behaviour: `passErrors` throws the {@link TokenError} to your `app.onError` instead of
- * answering. [false]
- */
-export type HonoAuthOptions = AdapterOptions;
+/** Hono-specific behaviour. */
+export interface HonoAuthOptions extends AdapterOptions {
+  /**
+   * The peer's IP address, which Web-standard requests do not carry; needed only for
+   * `dpop.trustedProxies`. On Node: `(c) => getConnInfo(c).remote.address` with `getConnInfo` from
+   * `@hono/node-server/conninfo` (each runtime has its own `getConnInfo`). [unknown]
+   */
+  readonly remoteAddress?: ((c: Context) => string | undefined) | undefined;
+}
 
 const passingErrors = new WeakSet<Context>();
 
@@ -47,11 +51,16 @@ export function jwtAuth(
   honoOptions?: HonoAuthOptions,
 ): MiddlewareHandler<TokenwardenEnv> {
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, honoOptions);
+  const remoteAddress = ('authenticate' in optionsOrVerifier ? honoOptions : optionsOrVerifier)
+    ?.remoteAddress;
   return async (c, next) => {
     if (passErrors) passingErrors.add(c);
     let auth: VerifiedToken | undefined;
     try {
-      auth = await verifier.authenticate(fromWebRequest(c.req.raw));
+      const request = fromWebRequest(c.req.raw);
+      auth = await verifier.authenticate(
+        remoteAddress === undefined ? request : { ...request, remoteAddress: remoteAddress(c) },
+      );
     } catch (error) {
       return fail(error, c);
     }
