@@ -12,6 +12,7 @@ import { httpTable, microTable } from './report.js';
 //   BENCH_DISTINCT_TOKENS       tokens in the distinct rotation [10000]
 //   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
 //   BENCH_CONCURRENCY           verify() calls in flight in the micro cases [1]
+//   BENCH_MICRO_ROUNDS          round-robin rounds each micro case's time is split into [5]
 const started = performance.now();
 const SECTIONS = ['micro', ...FRAMEWORKS] as const;
 type Section = (typeof SECTIONS)[number];
@@ -48,6 +49,7 @@ const settings = {
   micro: {
     seconds: numberFromEnv('BENCH_MICRO_SECONDS', Math.min(2, httpSeconds)),
     concurrency: numberFromEnv('BENCH_CONCURRENCY', 1),
+    rounds: numberFromEnv('BENCH_MICRO_ROUNDS', 5),
     tokens: 2000,
   },
 };
@@ -67,7 +69,8 @@ if (sections.includes('micro')) {
   micro = await runMicro(settings.micro);
   console.log(
     `\n## verify() — cold cases rotate ${settings.micro.tokens} tokens, concurrency ${settings.micro.concurrency}, ` +
-      `${settings.micro.seconds} s per case\n`,
+      `${settings.micro.seconds} s per case in ${settings.micro.rounds} interleaved rounds, ` +
+      'ratios are medians of per-round ratios\n',
   );
   console.log(microTable(micro));
 }

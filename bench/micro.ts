@@ -6,7 +6,15 @@ import { createTestIssuer } from 'tokenwarden/testing';
 export interface MicroResult {
   readonly alg: AsymmetricAlgorithm;
   readonly subject: string;
+  /** Median over the rounds. */
   readonly opsPerSecond: number;
+  /**
+   * Median over the rounds of this case's ops/s ÷ `crypto.subtle.verify`'s in the same round, so that
+   * load from other work on the machine, which shifts from second to second, cancels out.
+   */
+  readonly ratioToFloor: number;
+  /** Ops/s of each round, in order. */
+  readonly rounds: readonly number[];
 }
 
 const SUBTLE_PARAMS: Record<string, AlgorithmIdentifier | RsaPssParams | EcdsaParams> = {
@@ -23,8 +31,6 @@ async function measure<T>(
   seconds: number,
   concurrency: number,
 ): Promise<number> {
-  // Warm up the JIT and any caches the subject keeps by design (keys, discovery).
-  for (let i = 0; i < Math.min(200, inputs.length); i += 1) await operation(inputs[i] as T);
   let done = 0;
   let next = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -40,11 +46,32 @@ async function measure<T>(
   return done / ((performance.now() - started) / 1000);
 }
 
+/** Warms up the JIT and any caches the subject keeps by design (keys, discovery). */
+async function warmUp<T>(inputs: readonly T[], operation: (input: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < Math.min(200, inputs.length); i += 1) await operation(inputs[i] as T);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** One subject measured over `inputs`. */
+interface MicroCase {
+  readonly subject: string;
+  readonly inputs: readonly unknown[];
+  readonly operation: (input: never) => Promise<unknown>;
+}
+
 /** `verify()` per algorithm beside `jose.jwtVerify` and raw `crypto.subtle.verify`. */
 export async function runMicro(options: {
   seconds: number;
   concurrency: number;
   tokens: number;
+  rounds: number;
 }): Promise<MicroResult[]> {
   const algorithms: AsymmetricAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
   const issuer = await createTestIssuer({ algorithms });
@@ -70,51 +97,66 @@ export async function runMicro(options: {
         };
       });
       const params = SUBTLE_PARAMS[alg] as AlgorithmIdentifier;
-      const cases: [string, () => Promise<number>][] = [
-        [
-          'tokenwarden verify(), cold (cache off)',
-          () => measure(tokens, (t) => coldVerifier.verify(t), options.seconds, options.concurrency),
-        ],
-        [
-          'tokenwarden verify(), repeated token (cache on)',
-          () =>
-            measure(
-              tokens.slice(0, 1),
-              (t) => cachingVerifier.verify(t),
-              options.seconds,
-              options.concurrency,
-            ),
-        ],
-        [
-          'jose.jwtVerify (local JWKS)',
-          () =>
-            measure(
-              tokens,
-              (t) =>
-                jwtVerify(t, localJwks, {
-                  issuer: issuer.issuer,
-                  audience: issuer.audience,
-                  algorithms: [alg],
-                }),
-              options.seconds,
-              options.concurrency,
-            ),
-        ],
-        [
-          'crypto.subtle.verify (floor)',
-          () =>
-            measure(
-              subtleInputs,
-              (input) => crypto.subtle.verify(params, publicKey, input.signature, input.data),
-              options.seconds,
-              options.concurrency,
-            ),
-        ],
+      const cases: MicroCase[] = [
+        {
+          subject: 'tokenwarden verify(), cold (cache off)',
+          inputs: tokens,
+          operation: (t: string) => coldVerifier.verify(t),
+        },
+        {
+          subject: 'tokenwarden verify(), repeated token (cache on)',
+          inputs: tokens.slice(0, 1),
+          operation: (t: string) => cachingVerifier.verify(t),
+        },
+        {
+          subject: 'jose.jwtVerify (local JWKS)',
+          inputs: tokens,
+          operation: (t: string) =>
+            jwtVerify(t, localJwks, { issuer: issuer.issuer, audience: issuer.audience, algorithms: [alg] }),
+        },
+        {
+          subject: FLOOR,
+          inputs: subtleInputs,
+          operation: (input: (typeof subtleInputs)[number]) =>
+            crypto.subtle.verify(params, publicKey, input.signature, input.data),
+        },
       ];
-      for (const [subject, run] of cases) results.push({ alg, subject, opsPerSecond: await run() });
+      results.push(...(await measureInRounds(cases, alg, options)));
     }
   } finally {
     await issuer.close();
   }
   return results;
+}
+
+const FLOOR = 'crypto.subtle.verify (floor)';
+
+/**
+ * Runs the cases round-robin, `rounds` times `seconds / rounds` each, so every case sees the same
+ * mix of quiet and busy moments on a shared machine; each ratio compares cases of the same round.
+ */
+async function measureInRounds(
+  cases: readonly MicroCase[],
+  alg: AsymmetricAlgorithm,
+  options: { seconds: number; concurrency: number; rounds: number },
+): Promise<MicroResult[]> {
+  for (const { inputs, operation } of cases) await warmUp(inputs as never[], operation);
+  const perRound = cases.map(() => [] as number[]);
+  const slice = options.seconds / options.rounds;
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const [index, { inputs, operation }] of cases.entries()) {
+      perRound[index]?.push(await measure(inputs as never[], operation, slice, options.concurrency));
+    }
+  }
+  const floor = perRound[cases.findIndex((c) => c.subject === FLOOR)] ?? [];
+  return cases.map(({ subject }, index) => {
+    const rounds = perRound[index] ?? [];
+    return {
+      alg,
+      subject,
+      opsPerSecond: median(rounds),
+      ratioToFloor: median(rounds.map((ops, round) => ops / (floor[round] ?? Number.NaN))),
+      rounds,
+    };
+  });
 }

@@ -1,11 +1,27 @@
 import type { AccessTokenClaims } from './claims.js';
 import { TokenError } from './errors.js';
 
+/** Longest `scope` list checked for repeats by scanning rather than with a set. */
+const SHORT_SCOPE_LIST = 16;
+
 /**
  * The scopes granted by a token: the space-delimited `scope` claim (RFC 9068 §2.2.3) and/or the
  * `scp` claim (array or string). Duplicates removed, order kept.
  */
 export function scopesOf(claims: AccessTokenClaims): string[] {
+  const { scope, scp } = claims as { scope?: unknown; scp?: unknown };
+  // The common case, a lone `scope` string of a few distinct scopes, needs no set. The repeat scan
+  // is quadratic, so a long list (a token may hold thousands) takes the set below.
+  if (scp === undefined && typeof scope === 'string') {
+    const list = scope.split(' ');
+    if (
+      list.length <= SHORT_SCOPE_LIST &&
+      list.every((item, index) => item !== '' && list.indexOf(item) === index)
+    ) {
+      return list;
+    }
+  }
+  if (scope === undefined && scp === undefined) return [];
   const scopes = new Set<string>();
   addScopes(scopes, claims.scope);
   addScopes(scopes, claims.scp);

@@ -189,10 +189,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const alg = checkHeader(header, config.algorithms);
     // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
     checkIssuer(claims, config.rules.issuers);
-    const provider = isSymmetricAlgorithm(alg) ? undefined : providerFor(claims.iss as string);
-    const key =
-      provider === undefined ? (config.secret as Uint8Array) : await provider.getKey(header.kid, alg);
-    await verifySignature(token, key, alg);
+    let key: CryptoKey;
+    let provider: KeyProvider | undefined;
+    if (isSymmetricAlgorithm(alg)) {
+      key = config.secretKeys.get(alg) ?? (await importSecret(alg));
+    } else {
+      provider = providerFor(claims.iss as string);
+      // A key already at hand is used without an await; only a first use or a refetch waits.
+      key = provider.currentKey?.(header.kid, alg) ?? (await provider.getKey(header.kid, alg));
+    }
+    try {
+      await compactVerify(token, key, { algorithms: [alg] });
+    } catch (error) {
+      throw toTokenError(error);
+    }
     const now = config.clock();
     checkClaims(claims, config.rules, now);
     if (config.typ !== undefined) checkType(header, config.typ);
@@ -209,6 +219,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
       config.cache.set(token, { result, key, provider, cachedAt: now });
     }
     return result;
+  }
+
+  /**
+   * Imports the HMAC secret once per algorithm: handing jose the raw bytes would make it import them
+   * again on every verification.
+   */
+  async function importSecret(alg: SymmetricAlgorithm): Promise<CryptoKey> {
+    const imported = await crypto.subtle.importKey(
+      'raw',
+      new Uint8Array(config.secret as Uint8Array),
+      { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
+      false,
+      ['verify'],
+    );
+    config.secretKeys.set(alg, imported);
+    return imported;
   }
 
   /** A cache hit: the signature stands, but time moves on and the custom rule may depend on state. */
@@ -260,14 +286,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 }
 
-async function verifySignature(token: string, key: CryptoKey | Uint8Array, alg: Algorithm): Promise<void> {
-  try {
-    await compactVerify(token, key, { algorithms: [alg] });
-  } catch (error) {
-    throw toTokenError(error);
-  }
-}
-
 /** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
 function toTokenError(error: unknown): TokenError {
   if (error instanceof TokenError) return error;
@@ -304,6 +322,8 @@ interface NormalisedOptions {
   readonly algorithms: ReadonlySet<Algorithm>;
   readonly rules: ClaimRules;
   readonly secret: Uint8Array | undefined;
+  /** The secret imported as a Web Crypto key, per HMAC algorithm, filled on first use. */
+  readonly secretKeys: Map<SymmetricAlgorithm, CryptoKey>;
   readonly keyProviders: ReadonlyMap<string, KeyProvider>;
   readonly sharedKeyProvider: KeyProvider | undefined;
   readonly maxTokenSize: number;
@@ -380,6 +400,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
       requiredClaims: options.requiredClaims ?? [],
     },
     secret,
+    secretKeys: new Map(),
     keyProviders,
     sharedKeyProvider,
     maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,

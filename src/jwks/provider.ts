@@ -20,6 +20,13 @@ export interface KeyProvider {
    * from the set stops being honoured at the next refetch. A provider without it gets no caching.
    */
   isCurrentKey?(key: CryptoKey): boolean;
+  /**
+   * The key `getKey` would resolve to, when it is already imported and needs no fetch or refetch;
+   * `undefined` otherwise (then the verifier calls `getKey`). Lets a token's verification skip an
+   * `await` and a key set lookup once its key is at hand. A provider without it is always asked
+   * through `getKey`.
+   */
+  currentKey?(kid: string | undefined, alg: Algorithm): CryptoKey | undefined;
 }
 
 /** Tuning for a remote key set. Every duration is in seconds unless its name says otherwise. */
@@ -99,7 +106,15 @@ export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
       return imported.get(jwk, kid, alg);
     },
     isCurrentKey: (key) => imported.holds(key),
+    // A fixed set never changes, so a key imported for (kid, alg) stays the one selectKey picks.
+    currentKey: (kid, alg) => imported.ready(kid, alg),
   };
+}
+
+/** One imported key: the import in progress, then its result once it has settled successfully. */
+interface ImportedKey {
+  readonly pending: Promise<CryptoKey>;
+  ready: CryptoKey | undefined;
 }
 
 /**
@@ -107,22 +122,34 @@ export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
  * which imported keys belong to the current set.
  */
 class KeyImportCache {
-  readonly #keys = new LRUCache<string, Promise<CryptoKey>>({ max: 256 });
+  readonly #keys = new LRUCache<string, ImportedKey>({ max: 256 });
   #current = new WeakSet<CryptoKey>();
 
   get(jwk: Parameters<typeof importVerificationKey>[0], kid: string | undefined, alg: Algorithm) {
-    const cacheKey = `${kid ?? ''}\u0000${alg}`;
-    let key = this.#keys.get(cacheKey);
-    if (key === undefined) {
+    const cacheKey = importCacheKey(kid, alg);
+    let entry = this.#keys.get(cacheKey);
+    if (entry === undefined) {
       const generation = this.#current;
-      key = importVerificationKey(jwk, alg).then((imported) => {
-        // A key imported while the set was being replaced belongs to the old set only.
-        if (generation === this.#current) generation.add(imported);
-        return imported;
-      });
-      this.#keys.set(cacheKey, key);
+      const created: ImportedKey = {
+        pending: importVerificationKey(jwk, alg).then((imported) => {
+          // A key imported while the set was being replaced belongs to the old set only.
+          if (generation === this.#current) {
+            generation.add(imported);
+            created.ready = imported;
+          }
+          return imported;
+        }),
+        ready: undefined,
+      };
+      entry = created;
+      this.#keys.set(cacheKey, entry);
     }
-    return key;
+    return entry.pending;
+  }
+
+  /** The key for (kid, alg) if its import has finished for the current set, without waiting. */
+  ready(kid: string | undefined, alg: Algorithm): CryptoKey | undefined {
+    return this.#keys.get(importCacheKey(kid, alg))?.ready;
   }
 
   holds(key: CryptoKey): boolean {
@@ -133,6 +160,10 @@ class KeyImportCache {
     this.#keys.clear();
     this.#current = new WeakSet();
   }
+}
+
+function importCacheKey(kid: string | undefined, alg: Algorithm): string {
+  return `${kid ?? ''}\u0000${alg}`;
 }
 
 class RemoteKeyProvider implements KeyProvider {
@@ -190,6 +221,13 @@ class RemoteKeyProvider implements KeyProvider {
 
   isCurrentKey(key: CryptoKey): boolean {
     return this.#clock() < this.#freshUntil && this.#imported.holds(key);
+  }
+
+  currentKey(kid: string | undefined, alg: Algorithm): CryptoKey | undefined {
+    // Only while the set is fresh: a due set must go through getKey, which refetches it first.
+    // Import entries are keyed by (kid, alg) and cleared with each new set, so a ready one is
+    // exactly what selectKey and the import would give for this set.
+    return this.#clock() < this.#freshUntil ? this.#imported.ready(kid, alg) : undefined;
   }
 
   #cooldownOver(): boolean {
