@@ -60,7 +60,8 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+/** A byte above 0x7f in the one-character-per-byte string `atob` returns. */
+const NON_ASCII = /[\u0080-\u00ff]/;
 
 /**
  * The UTF-8 text of a base64url segment already checked against the alphabet. `atob` gives one
