@@ -17,9 +17,13 @@ export interface FetchedJson {
 
 /** A fetch that failed; `message` is short and safe to log. */
 export class FetchFailure extends Error {
-  constructor(message: string) {
+  /** Seconds the server asked us to wait (`Retry-After` on a 429 or 503), when it said. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, retryAfter?: number) {
     super(message);
     this.name = 'FetchFailure';
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -65,7 +69,11 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
     }
     if (response.status !== 200) {
       discardBody(response.body);
-      throw new FetchFailure(`unexpected HTTP status ${response.status}`);
+      const retryAfter =
+        response.status === 429 || response.status === 503
+          ? parseRetryAfter(response.headers.get('retry-after'))
+          : undefined;
+      throw new FetchFailure(`unexpected HTTP status ${response.status}`, retryAfter);
     }
     const text = await readLimited(response, limits.maxBytes);
     let body: unknown;
@@ -135,4 +143,14 @@ function parseMaxAge(header: string | null): number | undefined {
     if (match !== null) return Number(match[1]);
   }
   return undefined;
+}
+
+/**
+ * `Retry-After` as delta-seconds (RFC 9110 §10.2.3). The HTTP-date form is ignored: comparing it with
+ * our clock would trust the server's clock, and the cooldown applies anyway.
+ */
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const match = /^\s*(\d{1,10})\s*$/.exec(header);
+  return match === null ? undefined : Number(match[1]);
 }

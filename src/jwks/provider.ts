@@ -283,6 +283,14 @@ class RemoteKeyProvider implements KeyProvider {
         keyCount: parsed.keySet.size,
       });
     } catch (error) {
+      if (error instanceof FetchFailure && error.retryAfter !== undefined) {
+        // RFC 6585 §4 / RFC 9110 §10.2.3: a rate-limited or overloaded key server says when to come
+        // back. The next attempt waits for the longer of the cooldown and that, counted from this
+        // attempt, but never more than 5 minutes, so a hostile header cannot stall refetching.
+        const longestHonouredWait = 300;
+        const wait = Math.min(error.retryAfter, longestHonouredWait);
+        this.#lastAttempt = Math.max(this.#lastAttempt, this.#lastAttempt + wait - this.#settings.cooldown);
+      }
       emit(this.#options.onEvent, {
         type: 'jwks_fetch_failed',
         uri: this.#uriForEvents(),

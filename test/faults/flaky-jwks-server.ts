@@ -16,7 +16,7 @@ export type JwksFault =
 /** Size of the bodies sent by the `huge-*` faults: 10 MB. */
 export const HUGE_BODY_BYTES = 10 * 1024 * 1024;
 
-/** `Retry-After` sent with the `too-many-requests` fault, in seconds. */
+/** `Retry-After` sent with the `too-many-requests` fault unless a test sets another, in seconds. */
 export const RETRY_AFTER_SECONDS = 120;
 
 /** Options for {@link createFlakyJwksServer}. */
@@ -43,6 +43,8 @@ export interface FlakyJwksServer {
   readonly jwksUri: string;
   /** The current fault of the key set endpoint. */
   fault: JwksFault;
+  /** The `Retry-After` value of the `too-many-requests` fault. [{@link RETRY_AFTER_SECONDS}] */
+  retryAfter: string;
   /** The discovery document to serve; `undefined` answers 404 on the well-known path. */
   discovery: Readonly<Record<string, unknown>> | undefined;
   /** Requests received, by endpoint; `redirects` counts the hops of the redirect loop. */
@@ -67,6 +69,7 @@ export async function createFlakyJwksServer(options: FlakyJwksServerOptions): Pr
     issuer: `${origin}/`,
     jwksUri: `${origin}/jwks.json`,
     fault: 'none',
+    retryAfter: String(RETRY_AFTER_SECONDS),
     discovery: undefined,
     requests,
     close: () =>
@@ -105,7 +108,7 @@ export async function createFlakyJwksServer(options: FlakyJwksServerOptions): Pr
         return;
       case 'too-many-requests':
         res
-          .writeHead(429, { 'retry-after': String(RETRY_AFTER_SECONDS), 'content-type': 'text/plain' })
+          .writeHead(429, { 'retry-after': state.retryAfter, 'content-type': 'text/plain' })
           .end('slow down');
         return;
       case 'redirect-loop':

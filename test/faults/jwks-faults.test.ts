@@ -8,7 +8,7 @@ import {
   PAST_FRESHNESS,
   setUpFaultyJwks,
 } from './fault-fixtures.js';
-import type { JwksFault } from './flaky-jwks-server.js';
+import { type JwksFault, RETRY_AFTER_SECONDS } from './flaky-jwks-server.js';
 
 /** The fetch spec follows at most 20 redirects, so one attempt at a redirect loop is 21 requests. */
 const REQUESTS_PER_REDIRECT_LOOP_ATTEMPT = 21;
@@ -99,8 +99,63 @@ describe.each(FAILING_FAULTS)('JWKS fault on a real server: $description', ({ fa
     expect(await outcomeOf(setup.verifier, await setup.unknownKidToken())).not.toBe('verified');
     await setup.issuer.rotateKeys({ keepPrevious: true });
     setup.server.fault = 'none';
-    setup.clock.advance(COOLDOWN);
+    // Past the cooldown and past the 429's Retry-After, which is longer.
+    setup.clock.advance(RETRY_AFTER_SECONDS);
     expect(await outcomeOf(setup.verifier, await setup.freshToken())).toBe('verified');
     expect(setup.events.ofType('jwks_fetched').length).toBe(2);
+  });
+});
+
+describe('RFC 9110 §10.2.3 Retry-After on a 429 from the key server (honoured, bounded)', () => {
+  /** Caches the key set, then answers 429 with `retryAfter` and makes the set stale: one failed attempt. */
+  async function rateLimited(retryAfter: string): Promise<FaultSetup> {
+    const setup = await setUpFaultyJwks();
+    expect(await outcomeOf(setup.verifier, await setup.freshToken())).toBe('verified');
+    setup.server.fault = 'too-many-requests';
+    setup.server.retryAfter = retryAfter;
+    setup.clock.advance(PAST_FRESHNESS);
+    expect(await outcomeOf(setup.verifier, await setup.unknownKidToken())).toBe('key_not_found');
+    expect(setup.fetchAttempts()).toBe(2);
+    return setup;
+  }
+
+  /** Moves the clock to `seconds` after the failed attempt and reports whether a request refetched. */
+  async function refetchesAt(setup: FaultSetup, elapsed: { seconds: number }, seconds: number) {
+    setup.clock.advance(seconds - elapsed.seconds);
+    elapsed.seconds = seconds;
+    const before = setup.fetchAttempts();
+    expect(await outcomeOf(setup.verifier, await setup.freshToken())).toBe('verified');
+    return setup.fetchAttempts() > before;
+  }
+
+  it('waits for a Retry-After longer than the cooldown before trying again', async () => {
+    const setup = await rateLimited('120');
+    const elapsed = { seconds: 0 };
+    expect(await refetchesAt(setup, elapsed, COOLDOWN)).toBe(false);
+    expect(await refetchesAt(setup, elapsed, 119)).toBe(false);
+    expect(await refetchesAt(setup, elapsed, 120)).toBe(true);
+  });
+
+  it('never waits more than 5 minutes, however long Retry-After says', async () => {
+    const setup = await rateLimited('86400');
+    const elapsed = { seconds: 0 };
+    expect(await refetchesAt(setup, elapsed, 299)).toBe(false);
+    expect(await refetchesAt(setup, elapsed, 300)).toBe(true);
+  });
+
+  it('keeps the cooldown when Retry-After is shorter', async () => {
+    const setup = await rateLimited('5');
+    const elapsed = { seconds: 0 };
+    expect(await refetchesAt(setup, elapsed, 10)).toBe(false);
+    expect(await refetchesAt(setup, elapsed, COOLDOWN)).toBe(true);
+  });
+
+  it('ignores the HTTP-date form and a malformed value, keeping the cooldown', async () => {
+    for (const retryAfter of ['Wed, 21 Oct 2099 07:28:00 GMT', '-5', '1e9']) {
+      const setup = await rateLimited(retryAfter);
+      const elapsed = { seconds: 0 };
+      expect(await refetchesAt(setup, elapsed, COOLDOWN - 1)).toBe(false);
+      expect(await refetchesAt(setup, elapsed, COOLDOWN)).toBe(true);
+    }
   });
 });
