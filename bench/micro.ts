@@ -1,4 +1,4 @@
-import { base64url, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
+import { base64url, compactVerify, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
 import { type AsymmetricAlgorithm, createVerifier } from 'tokenwarden';
 import { createTestIssuer } from 'tokenwarden/testing';
 
@@ -66,7 +66,10 @@ interface MicroCase {
   readonly operation: (input: never) => Promise<unknown>;
 }
 
-/** `verify()` per algorithm beside `jose.jwtVerify` and raw `crypto.subtle.verify`. */
+/**
+ * `verify()` per algorithm beside `jose.jwtVerify`, `jose.compactVerify` with an imported key, and raw
+ * `crypto.subtle.verify`.
+ */
 export async function runMicro(options: {
   seconds: number;
   concurrency: number;
@@ -113,6 +116,13 @@ export async function runMicro(options: {
           inputs: tokens,
           operation: (t: string) =>
             jwtVerify(t, localJwks, { issuer: issuer.issuer, audience: issuer.audience, algorithms: [alg] }),
+        },
+        {
+          // The JWS check alone, with the key already imported: what any verifier built on jose pays
+          // before its own decoding and claim checks.
+          subject: 'jose.compactVerify (imported key)',
+          inputs: tokens,
+          operation: (t: string) => compactVerify(t, publicKey, { algorithms: [alg] }),
         },
         {
           subject: FLOOR,
