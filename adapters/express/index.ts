@@ -62,7 +62,8 @@ export function jwtAuth(
       .then(
         (auth) => {
           if (auth !== undefined) req.auth = auth;
-          res.set(authResponseHeaders(auth));
+          const headers = authResponseHeaders(auth);
+          if (headers !== undefined) res.set(headers);
           next();
         },
         (error: unknown) => fail(error, req, res, next),

@@ -86,7 +86,8 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
         }),
       );
       if (auth !== undefined) request.auth = auth;
-      reply.headers(authResponseHeaders(auth));
+      const headers = authResponseHeaders(auth);
+      if (headers !== undefined) reply.headers(headers);
     } catch (error) {
       return fail(error, reply);
     }

@@ -65,7 +65,7 @@ export function jwtAuth(
       return fail(error, c);
     }
     c.set('auth', auth);
-    for (const [name, value] of Object.entries(authResponseHeaders(auth))) c.header(name, value);
+    for (const [name, value] of Object.entries(authResponseHeaders(auth) ?? {})) c.header(name, value);
     await next();
   };
 }

@@ -65,7 +65,8 @@ export function jwtAuth(
       return fail(error, ctx);
     }
     if (auth !== undefined) ctx.state.auth = auth;
-    ctx.set(authResponseHeaders(auth));
+    const headers = authResponseHeaders(auth);
+    if (headers !== undefined) ctx.set(headers);
     await next();
   };
 }

@@ -53,8 +53,15 @@ export interface PresentationCheck {
   accepts(scheme: AuthScheme): boolean;
   /** Refuses a presentation the mode does not allow, before the token is verified. */
   checkScheme(scheme: AuthScheme): void;
-  /** Completes authentication of a verified token presented under `scheme`. */
-  check(request: ResourceRequest, scheme: AuthScheme, auth: VerifiedToken): Promise<VerifiedToken>;
+  /**
+   * Completes authentication of a verified token presented under `scheme`: synchronous for Bearer,
+   * so the common case adds no promise.
+   */
+  check(
+    request: ResourceRequest,
+    scheme: AuthScheme,
+    auth: VerifiedToken,
+  ): VerifiedToken | Promise<VerifiedToken>;
 }
 
 /** Builds the presentation rules for a verifier from its `dpop` option. */
@@ -111,7 +118,7 @@ export function createPresentationCheck(
         throw new TokenError('dpop_binding_mismatch', 'This API accepts only DPoP-bound access tokens');
       }
     },
-    async check(request, scheme, auth) {
+    check(request, scheme, auth) {
       if (scheme === 'DPoP') return checkProof(request, auth);
       // RFC 9449 §7.2: a DPoP-bound token must never be accepted as a bearer token.
       if (boundThumbprintOf(auth.claims) !== undefined) {
@@ -155,9 +162,10 @@ function checkDpopOptions(
 
 /**
  * Headers to add to a successful response: `DPoP-Nonce` when the client should switch to a newer
- * nonce (RFC 9449 §8.2). Adapters set them; with no DPoP nonce in play it is empty.
+ * nonce (RFC 9449 §8.2), or `undefined` when there are none, which is nearly always: adapters then
+ * do no header work at all.
  */
-export function authResponseHeaders(auth: VerifiedToken | undefined): Record<string, string> {
+export function authResponseHeaders(auth: VerifiedToken | undefined): Record<string, string> | undefined {
   const nonce = auth?.dpop?.nextNonce;
-  return nonce === undefined ? {} : { 'dpop-nonce': nonce };
+  return nonce === undefined ? undefined : { 'dpop-nonce': nonce };
 }
