@@ -20,8 +20,14 @@ export type TokenMode = 'repeated' | 'distinct';
 export interface HttpOptions {
   /** Frameworks to measure, in order. */
   readonly frameworks: readonly Framework[];
-  /** Length of each measurement, in seconds. */
+  /** Length of each measurement, in seconds, split across `rounds`. */
   readonly seconds: number;
+  /**
+   * Rounds each row's measurement is split into. Within a round the routes of one framework and
+   * token mode run back to back, so a slow spell of the machine hits every route alike instead of
+   * one whole row.
+   */
+  readonly rounds: number;
   /** Length of the unrecorded run before each measurement, in seconds. */
   readonly warmupSeconds: number;
   /** Concurrent keep-alive connections autocannon holds open. */
@@ -75,13 +81,29 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
       try {
         await checkRoutes(framework, server.port, server.routes, issuer, tokens.repeated[0] as string);
         for (const mode of MODES) {
-          for (const route of server.routes) {
-            const url = `http://127.0.0.1:${server.port}${route.path}`;
-            log(`${framework} ${route.path} (${route.subject}), ${mode} token…`);
-            const nextToken = rotation(tokens[mode]);
-            await load(url, nextToken, options.warmupSeconds, options.connections);
-            const measured = await load(url, nextToken, options.seconds, options.connections);
-            results.push(toHttpResult(framework, route, mode, tokens[mode].length, measured));
+          const rows = server.routes.map((route) => ({
+            route,
+            url: `http://127.0.0.1:${server.port}${route.path}`,
+            nextToken: rotation(tokens[mode]),
+            measured: { requests: 0, seconds: 0, latencyMicros: createHistogram() },
+          }));
+          for (let round = 1; round <= options.rounds; round += 1) {
+            for (const row of rows) {
+              log(`${framework} ${row.route.path} (${row.route.subject}), ${mode} token, round ${round}…`);
+              await load(row.url, row.nextToken, options.warmupSeconds, options.connections);
+              const { result, latencyMicros } = await load(
+                row.url,
+                row.nextToken,
+                options.seconds / options.rounds,
+                options.connections,
+              );
+              row.measured.requests += result.requests.total;
+              row.measured.seconds += result.duration;
+              row.measured.latencyMicros.add(latencyMicros);
+            }
+          }
+          for (const row of rows) {
+            results.push(toHttpResult(framework, row.route, mode, tokens[mode].length, row.measured));
           }
         }
       } finally {
@@ -156,7 +178,7 @@ function toHttpResult(
   route: BenchRoute,
   mode: TokenMode,
   tokens: number,
-  { result, latencyMicros }: { result: Result; latencyMicros: RecordableHistogram },
+  measured: { requests: number; seconds: number; latencyMicros: RecordableHistogram },
 ): HttpResult {
   return {
     framework,
@@ -165,11 +187,11 @@ function toHttpResult(
     subject: route.subject,
     mode,
     tokens,
-    requestsPerSecond: result.requests.total / result.duration,
-    latencyP50Ms: latencyMicros.percentile(50) / 1000,
-    latencyP99Ms: latencyMicros.percentile(99) / 1000,
-    requests: result.requests.total,
-    seconds: result.duration,
+    requestsPerSecond: measured.requests / measured.seconds,
+    latencyP50Ms: measured.latencyMicros.percentile(50) / 1000,
+    latencyP99Ms: measured.latencyMicros.percentile(99) / 1000,
+    requests: measured.requests,
+    seconds: measured.seconds,
   };
 }
 

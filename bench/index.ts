@@ -7,7 +7,8 @@ import { httpTable, microTable } from './report.js';
 // npm run bench: verify() micro benchmarks, then each framework over HTTP. Settings (docs/benchmarks.md):
 //   BENCH_ONLY=micro,express,…  sections to run [all]
 //   BENCH_SECONDS               seconds per HTTP measurement [10]
-//   BENCH_WARMUP_SECONDS        unrecorded seconds before each HTTP measurement [1]
+//   BENCH_HTTP_ROUNDS           interleaved rounds each HTTP row's seconds are split into [2]
+//   BENCH_WARMUP_SECONDS        unrecorded seconds before each HTTP measurement round [1]
 //   BENCH_CONNECTIONS           autocannon connections [32]
 //   BENCH_DISTINCT_TOKENS       tokens in the distinct rotation [10000]
 //   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
@@ -42,6 +43,7 @@ const settings = {
   only: sections,
   http: {
     seconds: httpSeconds,
+    rounds: numberFromEnv('BENCH_HTTP_ROUNDS', 2),
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 1),
     connections: numberFromEnv('BENCH_CONNECTIONS', 32),
     distinctTokens: numberFromEnv('BENCH_DISTINCT_TOKENS', 10_000),
@@ -79,10 +81,10 @@ const frameworks = sections.filter((section): section is Framework => section !=
 let http: HttpResult[] | undefined;
 if (frameworks.length > 0) {
   http = await runHttp({ ...settings.http, frameworks });
-  const { seconds, warmupSeconds, connections } = settings.http;
+  const { seconds, rounds, warmupSeconds, connections } = settings.http;
   console.log(
     `\n## HTTP — server in its own process, autocannon ${connections} connections, ` +
-      `${warmupSeconds} s warm-up + ${seconds} s per row\n`,
+      `${seconds} s per row in ${rounds} interleaved rounds, each after ${warmupSeconds} s of warm-up\n`,
   );
   console.log(httpTable(http));
   console.log(
