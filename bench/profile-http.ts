@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { createTestIssuer } from 'tokenwarden/testing';
 
-// The repeated-token HTTP case on Express, for a CPU profile of what authentication adds per request:
+// The repeated-token HTTP case on one framework (PROFILE_FRAMEWORK, default express), for a CPU profile of what authentication adds per request:
 // the bench's Express server (bench/servers/express.ts) in its own process, loaded by autocannon
 // with one RS256 token, alternating the `no auth` and tokenwarden routes. With PROFILE_DIR set the
 // server runs under `node --cpu-prof` and writes its profile there when the run ends.
@@ -14,7 +14,8 @@ const profileDir = process.env.PROFILE_DIR;
 
 const issuer = await createTestIssuer({ algorithms: ['RS256'] });
 const token = await issuer.signToken();
-const server = fork(new URL('./servers/express.ts', import.meta.url).pathname, [], {
+const framework = process.env.PROFILE_FRAMEWORK ?? 'express';
+const server = fork(new URL(`./servers/${framework}.ts`, import.meta.url).pathname, [], {
   execArgv: [
     '--conditions=tokenwarden-source',
     '--import',
