@@ -28,10 +28,18 @@ export interface ClaimRules {
 export function checkClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
   checkIssuer(claims, rules.issuers);
   checkAudience(claims, rules.audiences);
+  checkTimeClaims(claims, rules, now);
+  checkRequiredClaims(claims, rules.requiredClaims);
+}
+
+/**
+ * The rules whose outcome changes as time passes (`exp`, `nbf`, `iat`): all a token that already
+ * passed {@link checkClaims} under the same rules needs again, as long as its claims cannot change.
+ */
+export function checkTimeClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
   checkExpiry(claims, now, rules.clockTolerance);
   checkNotBefore(claims, now, rules.clockTolerance);
   checkIssuedAt(claims, now, rules.clockTolerance, rules.maxTokenAge);
-  checkRequiredClaims(claims, rules.requiredClaims);
 }
 
 /** RFC 9068 §4: `iss` must exactly match a configured issuer; no normalisation of case or slashes. */

@@ -30,7 +30,19 @@ export interface CachedVerification {
 const ENTRY_OVERHEAD_BYTES = 1024;
 
 /**
- * Tokens whose signature already verified, by their exact text. A hit skips decoding and the
+ * Characters from the end of a token that key its entry: 43 base64url characters (256 bits) of its
+ * signature. Hashing a few dozen characters instead of the whole token keeps a hit cheap, since each
+ * request brings a fresh string whose hash is not yet known; the full text is then compared, so a
+ * token that merely ends like a cached one is a miss, never a hit.
+ */
+const KEY_CHARACTERS = 43;
+
+function keyOf(token: string): string {
+  return token.slice(-KEY_CHARACTERS);
+}
+
+/**
+ * Tokens whose signature already verified, matched on their exact text. A hit skips decoding and the
  * signature check only; the verifier still applies time-based claim rules and the custom validator,
  * and drops the entry when the key it was verified with is no longer current.
  */
@@ -42,27 +54,32 @@ export class VerifiedTokenCache {
     this.#entries = new LRUCache({
       max: options.maxEntries ?? 10_000,
       maxSize: options.maxBytes ?? 32 * 1024 * 1024,
-      sizeCalculation: (_value, token) => token.length * 2 + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (entry) => entry.result.token.length * 2 + ENTRY_OVERHEAD_BYTES,
     });
     this.#ttl = options.ttl ?? Number.POSITIVE_INFINITY;
   }
 
   /** The entry for `token` if it is younger than the TTL at `now`. */
   get(token: string, now: number): CachedVerification | undefined {
-    const entry = this.#entries.get(token);
-    if (entry !== undefined && now - entry.cachedAt >= this.#ttl) {
-      this.#entries.delete(token);
+    const key = keyOf(token);
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.result.token !== token) return undefined;
+    if (now - entry.cachedAt >= this.#ttl) {
+      this.#entries.delete(key);
       return undefined;
     }
     return entry;
   }
 
-  set(token: string, entry: CachedVerification): void {
-    this.#entries.set(token, entry);
+  /** Keeps `entry` for `entry.result.token`, replacing any token that ends the same way. */
+  set(entry: CachedVerification): void {
+    this.#entries.set(keyOf(entry.result.token), entry);
   }
 
+  /** Forgets `token`; another token that merely ends the same way is left alone. */
   delete(token: string): void {
-    this.#entries.delete(token);
+    const key = keyOf(token);
+    if (this.#entries.peek(key)?.result.token === token) this.#entries.delete(key);
   }
 
   /** Number of tokens held. */

@@ -6,7 +6,13 @@ import {
   isSymmetricAlgorithm,
   type SymmetricAlgorithm,
 } from './algorithms.js';
-import { type AccessTokenClaims, type ClaimRules, checkClaims, checkIssuer } from './claims.js';
+import {
+  type AccessTokenClaims,
+  type ClaimRules,
+  checkClaims,
+  checkIssuer,
+  checkTimeClaims,
+} from './claims.js';
 import {
   createPresentationCheck,
   type DpopBinding,
@@ -15,7 +21,7 @@ import {
 } from './dpop/presentation.js';
 import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
 import { type EventListener, emit } from './events.js';
-import { type ExtractOptions, extractToken } from './extract.js';
+import { checkTokenSyntax, type ExtractOptions, findToken } from './extract.js';
 import { checkHeader, checkType } from './header.js';
 import {
   createJwksProvider,
@@ -150,16 +156,38 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const config = normaliseOptions(options);
 
   function verify(token: string): Promise<VerifiedToken> {
-    const cache = config.cache;
-    if (cache !== undefined && typeof token === 'string') {
-      const now = config.clock();
-      const hit = cache.get(token, now);
-      if (hit !== undefined) {
-        if (isCurrentKey(hit)) return observed(revalidate(hit.result, now), true);
-        cache.delete(token);
-      }
+    let cached: VerifiedToken | undefined;
+    try {
+      cached = typeof token === 'string' ? fromCache(token) : undefined;
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (cached !== undefined) return observed(revalidate(cached), true);
     return observed(verifyFully(token), false);
+  }
+
+  /**
+   * The earlier verification of `token` when it still stands: its key is current and, the claims
+   * being frozen and the rules fixed, only the time-based claims need checking again. Throws when
+   * they now fail (say, the token expired since), `undefined` when there is no usable entry.
+   */
+  function fromCache(token: string): VerifiedToken | undefined {
+    const cache = config.cache;
+    if (cache === undefined) return undefined;
+    const now = config.clock();
+    const hit = cache.get(token, now);
+    if (hit === undefined) return undefined;
+    if (!isCurrentKey(hit)) {
+      cache.delete(token);
+      return undefined;
+    }
+    try {
+      checkTimeClaims(hit.result.claims, config.rules, now);
+    } catch (error) {
+      cache.delete(token);
+      throw error;
+    }
+    return hit.result;
   }
 
   /** Reports success to `onEvent`; without a listener, adds nothing to the hot path. */
@@ -206,17 +234,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = config.clock();
     checkClaims(claims, config.rules, now);
     if (config.typ !== undefined) checkType(header, config.typ);
-    const result: VerifiedToken = {
+    // Frozen: a cached result is handed to every request presenting the same token, so one request
+    // changing its claims must not change what the next one is told.
+    const result: VerifiedToken = deepFreeze({
       token,
       header,
       claims,
       scopes: scopesOf(claims),
       permissions: permissionsOf(claims),
       scheme: 'Bearer',
-    };
+    });
     if (config.validateClaims !== undefined) await runCustomValidator(config.validateClaims, claims, header);
     if (config.cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
-      config.cache.set(token, { result, key, provider, cachedAt: now });
+      config.cache.set({ result, key, provider, cachedAt: now });
     }
     return result;
   }
@@ -237,14 +267,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return imported;
   }
 
-  /** A cache hit: the signature stands, but time moves on and the custom rule may depend on state. */
-  function revalidate(result: VerifiedToken, now: number): Promise<VerifiedToken> {
-    try {
-      checkClaims(result.claims, config.rules, now);
-    } catch (error) {
-      config.cache?.delete(result.token);
-      return Promise.reject(error);
-    }
+  /** A cache hit: the signature and claims stand, but the custom rule may depend on state. */
+  function revalidate(result: VerifiedToken): Promise<VerifiedToken> {
     if (config.validateClaims === undefined) return Promise.resolve(result);
     return runCustomValidator(config.validateClaims, result.claims, result.header).then(() => result);
   }
@@ -264,14 +288,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
     let scheme: AuthScheme | undefined;
     try {
-      const extracted = extractToken(request, options);
-      if (extracted === undefined || !config.presentation.accepts(extracted.scheme)) {
+      const found = findToken(request, options);
+      if (found === undefined || !config.presentation.accepts(found.scheme)) {
         if (config.credentialsOptional) return undefined;
         throw new TokenError('token_missing', 'No access token was sent');
       }
-      scheme = extracted.scheme;
+      scheme = found.scheme;
       config.presentation.checkScheme(scheme);
-      return await config.presentation.check(request, scheme, await verify(extracted.token));
+      // A token verified before was a well-formed credential then; only a new one needs the scan.
+      const cached = fromCache(found.token);
+      if (cached === undefined) checkTokenSyntax(found);
+      const verified = await (cached === undefined
+        ? observed(verifyFully(found.token), false)
+        : observed(revalidate(cached), true));
+      return await config.presentation.check(request, scheme, verified);
     } catch (error) {
       if (error instanceof TokenError)
         setChallengeContext(error, { ...config.presentation.challenge, scheme });
@@ -284,6 +314,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify: (token) => verify(token).catch(reportRejected),
     authenticate: (request) => authenticate(request).catch(reportRejected),
   };
+}
+
+/** Freezes a decoded JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 /** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */

@@ -89,6 +89,39 @@ describe('verified-token cache', () => {
     await expect(otherApi.verify(token)).rejects.toMatchObject({ code: 'audience_invalid' });
   });
 
+  it('refuses a token that only ends like a cached one: same signature, other payload', async () => {
+    now = 1_800_000_000;
+    const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
+    const verifier = verifierWith(provider);
+    const token = await issuer.signToken({ scope: 'read:messages' });
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const altered = Buffer.from(JSON.stringify({ ...claims, scope: 'admin' })).toString('base64url');
+    const spliced = `${header}.${altered}.${signature}`;
+    await expect(verifier.verify(spliced)).rejects.toMatchObject({ code: 'signature_invalid' });
+    expect(provider.calls).toBe(2);
+    // The failed look-alike neither replaced nor evicted the genuine entry.
+    expect((await verifier.verify(token)).scopes).toEqual(['read:messages']);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('hands out frozen results, so one request cannot change what the next is told', async () => {
+    now = 1_800_000_000;
+    const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()));
+    const token = await issuer.signToken({ scope: 'read:messages', roles: ['reader'] });
+    const first = await verifier.verify(token);
+    expect(() => {
+      (first.claims as Record<string, unknown>).aud = 'https://other-api.example.test';
+    }).toThrow(TypeError);
+    expect(() => (first.claims.roles as string[]).push('admin')).toThrow(TypeError);
+    expect(() => (first.scopes as string[]).push('admin')).toThrow(TypeError);
+    const second = await verifier.verify(token);
+    expect(second.claims.aud).toBe(issuer.audience);
+    expect(second.claims.roles).toEqual(['reader']);
+    expect(second.scopes).toEqual(['read:messages']);
+  });
+
   it('verifies every time when turned off', async () => {
     now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
@@ -203,9 +236,38 @@ describe('VerifiedTokenCache bounds', () => {
         permissions: [],
         scheme: 'Bearer' as const,
       };
-      cache.set(token, { result, key, provider, cachedAt: 0 });
+      cache.set({ result, key, provider, cachedAt: 0 });
     }
     expect(cache.size).toBe(100);
+  });
+
+  it('keeps tokens that end alike apart: the later replaces the earlier, a delete spares the other', () => {
+    const cache = new VerifiedTokenCache();
+    const key = new Uint8Array(32);
+    const entryFor = (token: string) => ({
+      result: {
+        token,
+        header: { alg: 'HS256' },
+        claims: {},
+        scopes: [],
+        permissions: [],
+        scheme: 'Bearer' as const,
+      },
+      key,
+      provider: undefined,
+      cachedAt: 0,
+    });
+    const tail = 's'.repeat(64);
+    const first = `first.${tail}`;
+    const second = `second.${tail}`;
+    cache.set(entryFor(first));
+    expect(cache.get(second, 0)).toBeUndefined();
+    cache.delete(second);
+    expect(cache.get(first, 0)?.result.token).toBe(first);
+    cache.set(entryFor(second));
+    expect(cache.get(first, 0)).toBeUndefined();
+    expect(cache.get(second, 0)?.result.token).toBe(second);
+    expect(cache.size).toBe(1);
   });
 
   it('holds no more than maxBytes worth of tokens', () => {
@@ -221,7 +283,7 @@ describe('VerifiedTokenCache bounds', () => {
         permissions: [],
         scheme: 'Bearer' as const,
       };
-      cache.set(token, { result, key, provider: undefined, cachedAt: 0 });
+      cache.set({ result, key, provider: undefined, cachedAt: 0 });
     }
     // Each entry is about 9 KiB (4 KiB of text as UTF-16 plus overhead), so 64 KiB holds 7.
     expect(cache.size).toBeLessThanOrEqual(7);

@@ -60,6 +60,17 @@ describe('RFC 6750 §2.1 Authorization request header', () => {
     expect(error.code).toBe('request_invalid');
   });
 
+  it('still rejects a malformed credential once the well-formed token it contains is cached', async () => {
+    const verifier = verifierFor(ring);
+    await verifier.authenticate(requestWith({ authorization: `Bearer ${token}` }));
+    for (const authorization of [`Bearer ${token},extra`, `Bearer x ${token}`, `Bearer ${token}\u00e9`]) {
+      const error = await rejectionOf(verifier.authenticate(requestWith({ authorization })));
+      expect(error.code).toBe('request_invalid');
+    }
+    const again = await verifier.authenticate(requestWith({ authorization: `Bearer ${token}` }));
+    expect(again?.token).toBe(token);
+  });
+
   it('rejects two Authorization headers as request_invalid', async () => {
     const error = await rejectionOf(
       verifierFor(ring).authenticate(requestWith({ authorization: [`Bearer ${token}`, `Bearer ${token}`] })),

@@ -38,7 +38,7 @@ describe('verified-token cache bounds under many distinct tokens', () => {
         permissions: [],
         scheme: 'Bearer' as const,
       };
-      cache.set(token, { result, key, provider: undefined, cachedAt: NOW });
+      cache.set({ result, key, provider: undefined, cachedAt: NOW });
       largest = Math.max(largest, cache.size);
     }
     expect(largest).toBe(MAX_ENTRIES);
