@@ -54,10 +54,11 @@ export {
   type JwksProviderOptions,
   type KeyProvider,
 } from './jwks/provider.js';
-export { fromNodeRequest, fromWebRequest, type ResourceRequest } from './request.js';
+export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';
 export {
+  type AuthenticationOutcome,
   type ClaimsValidator,
   createVerifier,
   type VerifiedToken,

@@ -27,19 +27,43 @@ export function fromWebRequest(request: Request): ResourceRequest {
   };
 }
 
-/** Builds a {@link ResourceRequest} from Node-style parts (`IncomingMessage`, Express, Koa, Fastify). */
-export function fromNodeRequest(parts: {
+/** The parts of a Node-style request that {@link fromNodeRequest} reads. */
+export interface NodeRequestParts {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The request's socket (`req.socket`): TLS-ness and peer address. */
   readonly socket?: { readonly encrypted?: boolean; readonly remoteAddress?: string | undefined } | undefined;
-}): ResourceRequest {
-  return {
-    method: parts.method ?? 'GET',
-    url: parts.url ?? '/',
-    header: (name) => parts.headers[name],
-    protocol: parts.socket?.encrypted === true ? 'https' : 'http',
-    remoteAddress: parts.socket?.remoteAddress,
-  };
+}
+
+/** Builds a {@link ResourceRequest} from Node-style parts (`IncomingMessage`, Express, Koa, Fastify). */
+export function fromNodeRequest(parts: NodeRequestParts): ResourceRequest {
+  return new NodeResourceRequest(parts);
+}
+
+/**
+ * A class rather than an object literal so that the peer address can be a getter without costing a
+ * closure per request: it is read only when a DPoP proof behind a trusted proxy needs it, and Node's
+ * own getter asks the socket.
+ */
+class NodeResourceRequest implements ResourceRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly protocol: 'http' | 'https';
+  readonly #parts: NodeRequestParts;
+
+  constructor(parts: NodeRequestParts) {
+    this.method = parts.method ?? 'GET';
+    this.url = parts.url ?? '/';
+    this.protocol = parts.socket?.encrypted === true ? 'https' : 'http';
+    this.#parts = parts;
+  }
+
+  header(name: string): string | readonly string[] | undefined {
+    return this.#parts.headers[name];
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#parts.socket?.remoteAddress;
+  }
 }

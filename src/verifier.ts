@@ -138,7 +138,17 @@ export interface Verifier {
    * and `credentialsOptional` is set. Rejects with a {@link TokenError}.
    */
   authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined>;
+  /**
+   * {@link Verifier.authenticate} without the promise when the outcome is known at once: a token
+   * verified before presented as Bearer (and no `validateClaims`, which may be asynchronous), or no
+   * token under `credentialsOptional`. Otherwise returns the promise `authenticate` would. Never
+   * throws: a failure is a rejected promise. Adapters use it so a repeated token costs no promise.
+   */
+  authenticateEagerly(request: ResourceRequest): AuthenticationOutcome;
 }
+
+/** What {@link Verifier.authenticateEagerly} returns: the outcome itself, or a promise of it. */
+export type AuthenticationOutcome = VerifiedToken | undefined | Promise<VerifiedToken | undefined>;
 
 /**
  * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices.
@@ -194,13 +204,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function observed(verification: Promise<VerifiedToken>, cached: boolean): Promise<VerifiedToken> {
     if (config.onEvent === undefined) return verification;
     return verification.then((result) => {
-      emit(config.onEvent, {
-        type: 'token_verified',
-        issuer: result.claims.iss as string,
-        subject: typeof result.claims.sub === 'string' ? result.claims.sub : undefined,
-        cached,
-      });
+      reportVerified(result, cached);
       return result;
+    });
+  }
+
+  function reportVerified(result: VerifiedToken, cached: boolean): void {
+    if (config.onEvent === undefined) return;
+    emit(config.onEvent, {
+      type: 'token_verified',
+      issuer: result.claims.iss as string,
+      subject: typeof result.claims.sub === 'string' ? result.claims.sub : undefined,
+      cached,
     });
   }
 
@@ -285,7 +300,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return provider;
   }
 
-  async function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
+  function authenticateEagerly(request: ResourceRequest): AuthenticationOutcome {
     let scheme: AuthScheme | undefined;
     try {
       const found = findToken(request, options);
@@ -295,24 +310,54 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       scheme = found.scheme;
       config.presentation.checkScheme(scheme);
-      // A token verified before was a well-formed credential then; only a new one needs the scan.
       const cached = fromCache(found.token);
+      if (cached !== undefined && config.validateClaims === undefined) {
+        reportVerified(cached, true);
+        const presented = config.presentation.check(request, scheme, cached);
+        if (!(presented instanceof Promise)) return presented;
+        return presented.catch((error: unknown) => Promise.reject(withChallenge(error, scheme)));
+      }
+      // A token verified before was a well-formed credential then; only a new one needs the scan.
       if (cached === undefined) checkTokenSyntax(found);
-      const verified = await (cached === undefined
-        ? observed(verifyFully(found.token), false)
-        : observed(revalidate(cached), true));
-      return await config.presentation.check(request, scheme, verified);
+      const verification =
+        cached === undefined ? observed(verifyFully(found.token), false) : observed(revalidate(cached), true);
+      return present(request, scheme, verification);
     } catch (error) {
-      if (error instanceof TokenError)
-        setChallengeContext(error, { ...config.presentation.challenge, scheme });
-      throw error;
+      return Promise.reject(withChallenge(error, scheme));
     }
   }
 
-  if (config.onEvent === undefined) return { verify, authenticate };
+  async function present(
+    request: ResourceRequest,
+    scheme: AuthScheme,
+    verification: Promise<VerifiedToken>,
+  ): Promise<VerifiedToken> {
+    try {
+      return await config.presentation.check(request, scheme, await verification);
+    } catch (error) {
+      throw withChallenge(error, scheme);
+    }
+  }
+
+  /** Marks a failure with this verifier's challenge, under the scheme the request used. */
+  function withChallenge(error: unknown, scheme: AuthScheme | undefined): unknown {
+    if (error instanceof TokenError) setChallengeContext(error, { ...config.presentation.challenge, scheme });
+    return error;
+  }
+
+  function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
+    const outcome = authenticateEagerly(request);
+    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+  }
+
+  if (config.onEvent === undefined) return { verify, authenticate, authenticateEagerly };
   return {
     verify: (token) => verify(token).catch(reportRejected),
     authenticate: (request) => authenticate(request).catch(reportRejected),
+    authenticateEagerly: (request) => {
+      const outcome = authenticateEagerly(request);
+      return outcome instanceof Promise ? outcome.catch(reportRejected) : outcome;
+    },
   };
 }
 

@@ -50,24 +50,23 @@ export function jwtAuth(
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, expressOptions);
   return (req, res, next) => {
     if (passErrors) passingErrors.add(req);
-    verifier
-      .authenticate(
-        fromNodeRequest({
-          method: req.method,
-          url: req.originalUrl,
-          headers: req.headers,
-          socket: req.socket,
-        }),
-      )
-      .then(
-        (auth) => {
-          if (auth !== undefined) req.auth = auth;
-          const headers = authResponseHeaders(auth);
-          if (headers !== undefined) res.set(headers);
-          next();
-        },
-        (error: unknown) => fail(error, req, res, next),
-      );
+    const outcome = verifier.authenticateEagerly(
+      fromNodeRequest({
+        method: req.method,
+        url: req.originalUrl,
+        headers: req.headers,
+        socket: req.socket,
+      }),
+    );
+    const proceed = (auth: VerifiedToken | undefined): void => {
+      if (auth !== undefined) req.auth = auth;
+      const headers = authResponseHeaders(auth);
+      if (headers !== undefined) res.set(headers);
+      next();
+    };
+    // A token verified before is settled at once: the route continues without waiting a tick.
+    if (outcome instanceof Promise) outcome.then(proceed, (error: unknown) => fail(error, req, res, next));
+    else proceed(outcome);
   };
 }
 

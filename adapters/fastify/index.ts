@@ -77,7 +77,7 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
 
   fastify.decorate<TokenwardenHook>('authenticate', async (request, reply) => {
     try {
-      const auth = await verifier.authenticate(
+      const outcome = verifier.authenticateEagerly(
         fromNodeRequest({
           method: request.method,
           url: request.url,
@@ -85,6 +85,7 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
           socket: request.raw.socket,
         }),
       );
+      const auth = outcome instanceof Promise ? await outcome : outcome;
       if (auth !== undefined) request.auth = auth;
       const headers = authResponseHeaders(auth);
       if (headers !== undefined) reply.headers(headers);

@@ -5,9 +5,12 @@ import {
   authResponseHeaders,
   type ClaimCheck,
   claimGuard,
+  fromNodeRequest,
   fromWebRequest,
   type Guard,
+  type NodeRequestParts,
   permissionGuard,
+  type ResourceRequest,
   resolveAdapterSetup,
   scopeGuard,
   TokenError,
@@ -27,8 +30,9 @@ export type TokenwardenEnv = { Variables: { auth: VerifiedToken | undefined } };
 export interface HonoAuthOptions extends AdapterOptions {
   /**
    * The peer's IP address, which Web-standard requests do not carry; needed only for
-   * `dpop.trustedProxies`. On Node: `(c) => getConnInfo(c).remote.address` with `getConnInfo` from
-   * `@hono/node-server/conninfo` (each runtime has its own `getConnInfo`). [unknown]
+   * `dpop.trustedProxies`, e.g. `(c) => getConnInfo(c).remote.address` with the `getConnInfo` of your
+   * runtime. On `@hono/node-server` it is read from the socket without this option. [the Node
+   * socket's address on `@hono/node-server`, else unknown]
    */
   readonly remoteAddress?: ((c: Context) => string | undefined) | undefined;
 }
@@ -57,17 +61,36 @@ export function jwtAuth(
     if (passErrors) passingErrors.add(c);
     let auth: VerifiedToken | undefined;
     try {
-      const request = fromWebRequest(c.req.raw);
-      auth = await verifier.authenticate(
-        remoteAddress === undefined ? request : { ...request, remoteAddress: remoteAddress(c) },
-      );
+      const outcome = verifier.authenticateEagerly(resourceRequestOf(c, remoteAddress));
+      auth = outcome instanceof Promise ? await outcome : outcome;
     } catch (error) {
       return fail(error, c);
     }
     c.set('auth', auth);
-    for (const [name, value] of Object.entries(authResponseHeaders(auth) ?? {})) c.header(name, value);
+    const headers = authResponseHeaders(auth);
+    if (headers !== undefined) for (const [name, value] of Object.entries(headers)) c.header(name, value);
     await next();
   };
+}
+
+/**
+ * On `@hono/node-server`, reads Node's own request (`c.env.incoming`): `c.req.raw.headers` would build
+ * a Web `Headers` object for every request, which costs more than verifying a cached token. Node then
+ * keeps the first of repeated `Authorization` headers, as under Express, Fastify and Koa. Elsewhere
+ * (Bun, Deno, Workers, `app.request`) the Web-standard request is used.
+ */
+function resourceRequestOf(c: Context, remoteAddress: HonoAuthOptions['remoteAddress']): ResourceRequest {
+  const incoming = (c.env as { incoming?: NodeRequestParts } | undefined)?.incoming;
+  if (incoming === undefined || typeof incoming.headers !== 'object' || incoming.headers === null) {
+    const request = fromWebRequest(c.req.raw);
+    return remoteAddress === undefined ? request : { ...request, remoteAddress: remoteAddress(c) };
+  }
+  const socket =
+    remoteAddress === undefined
+      ? incoming.socket
+      : { encrypted: incoming.socket?.encrypted === true, remoteAddress: remoteAddress(c) };
+  // The absolute URL @hono/node-server built, so a DPoP proof's htu is compared as on other runtimes.
+  return fromNodeRequest({ method: c.req.method, url: c.req.url, headers: incoming.headers, socket });
 }
 
 /** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */

@@ -53,7 +53,7 @@ export function jwtAuth(
     if (passErrors) passingErrors.add(ctx);
     let auth: VerifiedToken | undefined;
     try {
-      auth = await verifier.authenticate(
+      const outcome = verifier.authenticateEagerly(
         fromNodeRequest({
           method: ctx.method,
           url: ctx.originalUrl,
@@ -61,6 +61,7 @@ export function jwtAuth(
           socket: ctx.req.socket,
         }),
       );
+      auth = outcome instanceof Promise ? await outcome : outcome;
     } catch (error) {
       return fail(error, ctx);
     }

@@ -131,8 +131,9 @@ describe.each(frameworks)('Authorization header attacks over real HTTP: the %s e
   });
 
   it('never lets a second Authorization header override the first', async () => {
-    // Node's parser keeps only the first Authorization header (Express, Fastify, Koa: 403 on the
-    // scope check of the first token); Web Headers join both, which the core refuses (Hono: 400).
+    // Node's parser keeps only the first Authorization header (Express, Fastify, Koa, and Hono on
+    // @hono/node-server: 403 on the scope check of the first token); Web Headers, as on Bun, Deno
+    // and Workers, join both, which the core refuses (400).
     const unscoped = await issuer.signToken({ scope: 'profile' });
     const response = await get(
       [`Authorization: Bearer ${unscoped}`, `Authorization: Bearer ${valid}`],
