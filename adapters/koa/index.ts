@@ -1,4 +1,4 @@
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import {
   type AdapterOptions,
   authResponseHeaders,
@@ -49,27 +49,30 @@ export function jwtAuth(
   koaOptions?: KoaAuthOptions,
 ): Middleware {
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, koaOptions);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (passErrors) passingErrors.add(ctx);
-    let auth: VerifiedToken | undefined;
-    try {
-      const outcome = verifier.authenticateEagerly(
-        fromNodeRequest({
-          method: ctx.method,
-          url: ctx.originalUrl,
-          headers: ctx.headers,
-          socket: ctx.req.socket,
-        }),
-      );
-      auth = outcome instanceof Promise ? await outcome : outcome;
-    } catch (error) {
-      return fail(error, ctx);
-    }
-    if (auth !== undefined) ctx.state.auth = auth;
-    const headers = authResponseHeaders(auth);
-    if (headers !== undefined) ctx.set(headers);
-    await next();
+    const outcome = verifier.authenticateEagerly(
+      fromNodeRequest({
+        method: ctx.method,
+        url: ctx.originalUrl,
+        headers: ctx.headers,
+        socket: ctx.req.socket,
+      }),
+    );
+    // A token verified before is settled at once: no promise of our own before the next middleware.
+    if (!(outcome instanceof Promise)) return proceed(ctx, next, outcome);
+    return outcome.then(
+      (auth) => proceed(ctx, next, auth),
+      (error: unknown) => fail(error, ctx),
+    );
   };
+}
+
+function proceed(ctx: Context, next: Next, auth: VerifiedToken | undefined): Promise<void> {
+  if (auth !== undefined) ctx.state.auth = auth;
+  const headers = authResponseHeaders(auth);
+  if (headers !== undefined) ctx.set(headers);
+  return next();
 }
 
 /** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
