@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon, { type RawRequest, type Result } from 'autocannon';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
@@ -20,15 +21,16 @@ export type TokenMode = 'repeated' | 'distinct';
 export interface HttpOptions {
   /** Frameworks to measure, in order. */
   readonly frameworks: readonly Framework[];
-  /** Length of each measurement, in seconds, split across `rounds`. */
+  /** Measured seconds per row, split into slices. */
   readonly seconds: number;
   /**
-   * Rounds each row's measurement is split into. Within a round the routes of one framework and
-   * token mode run back to back, so a slow spell of the machine hits every route alike instead of
-   * one whole row.
+   * Length of one slice, in seconds. The routes of one framework and token mode take turns slice by
+   * slice (forwards, then backwards), so a fast or slow spell of the machine, which on a shared
+   * 2-core machine lasts from a fraction of a second to a few seconds, falls on neighbouring slices
+   * of every route alike; each ratio is then the median of the per-round ratios.
    */
-  readonly rounds: number;
-  /** Length of the unrecorded run before each measurement, in seconds. */
+  readonly sliceSeconds: number;
+  /** Length of the unrecorded run on each route before its first slice, in seconds. */
   readonly warmupSeconds: number;
   /** Concurrent keep-alive connections autocannon holds open. */
   readonly connections: number;
@@ -57,6 +59,8 @@ export interface HttpResult {
   readonly requests: number;
   /** Measured duration, in seconds. */
   readonly seconds: number;
+  /** Req/s of each round's slice, in order; rounds line up across the rows of a framework and mode. */
+  readonly roundRequestsPerSecond: readonly number[];
 }
 
 const MODES: readonly TokenMode[] = ['repeated', 'distinct'];
@@ -85,21 +89,26 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
             route,
             url: `http://127.0.0.1:${server.port}${route.path}`,
             nextToken: rotation(tokens[mode]),
-            measured: { requests: 0, seconds: 0, latencyMicros: createHistogram() },
+            measured: { requests: 0, seconds: 0, latencyMicros: createHistogram(), rounds: [] as number[] },
           }));
-          for (let round = 1; round <= options.rounds; round += 1) {
-            for (const row of rows) {
-              log(`${framework} ${row.route.path} (${row.route.subject}), ${mode} token, round ${round}…`);
-              await load(row.url, row.nextToken, options.warmupSeconds, options.connections);
+          log(`${framework}, ${mode} token: warming up ${rows.length} routes…`);
+          for (const row of rows) {
+            await load(row.url, row.nextToken, options.warmupSeconds, options.connections);
+          }
+          const rounds = Math.max(1, Math.round(options.seconds / options.sliceSeconds));
+          log(`${framework}, ${mode} token: ${rounds} rounds of ${options.sliceSeconds} s per route…`);
+          for (let round = 0; round < rounds; round += 1) {
+            for (const row of round % 2 === 0 ? rows : [...rows].reverse()) {
               const { result, latencyMicros } = await load(
                 row.url,
                 row.nextToken,
-                options.seconds / options.rounds,
+                options.sliceSeconds,
                 options.connections,
               );
               row.measured.requests += result.requests.total;
               row.measured.seconds += result.duration;
               row.measured.latencyMicros.add(latencyMicros);
+              row.measured.rounds.push(result.requests.total / result.duration);
             }
           }
           for (const row of rows) {
@@ -178,7 +187,7 @@ function toHttpResult(
   route: BenchRoute,
   mode: TokenMode,
   tokens: number,
-  measured: { requests: number; seconds: number; latencyMicros: RecordableHistogram },
+  measured: { requests: number; seconds: number; latencyMicros: RecordableHistogram; rounds: number[] },
 ): HttpResult {
   return {
     framework,
@@ -192,6 +201,7 @@ function toHttpResult(
     latencyP99Ms: measured.latencyMicros.percentile(99) / 1000,
     requests: measured.requests,
     seconds: measured.seconds,
+    roundRequestsPerSecond: measured.rounds,
   };
 }
 
@@ -201,11 +211,23 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Forks `bench/servers/<framework>.ts` with the source condition and waits for its port. */
+/**
+ * The compiled server script of `framework`: `npm run bench` compiles `bench/servers/` first
+ * (`bench/tsconfig.servers.json`), and the servers import tokenwarden's built package, so every
+ * library runs as plain JavaScript on plain Node, as it would in production.
+ */
+export function serverScript(framework: Framework): URL {
+  return new URL(`./servers/.build/${framework}.js`, import.meta.url);
+}
+
+/** Forks the compiled server of `framework` and waits for its port. */
 function startServer(framework: Framework, issuer: TestIssuer): Promise<RunningServer> {
-  const script = new URL(`./servers/${framework}.ts`, import.meta.url);
+  const script = serverScript(framework);
+  if (!existsSync(script)) {
+    throw new Error(`${script.pathname} is missing: run the bench through npm run bench, which builds it`);
+  }
   const child = fork(script, [], {
-    execArgv: ['--conditions=tokenwarden-source', '--import', 'tsx'],
+    execArgv: [],
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -287,7 +309,7 @@ async function checkRoutes(
   const failures: string[] = [];
   for (const route of routes) {
     const expectations: Expectation[] =
-      route.kind === 'none'
+      route.kind === 'none' || route.kind === 'baseline'
         ? [{ what: 'no token', token: undefined, expected: 200 }]
         : [{ what: 'a valid token', token: validToken, expected: 200 }, ...invalid];
     for (const { what, token, expected } of expectations) {

@@ -6,9 +6,9 @@ import { httpTable, microTable } from './report.js';
 
 // npm run bench: verify() micro benchmarks, then each framework over HTTP. Settings (docs/benchmarks.md):
 //   BENCH_ONLY=micro,express,…  sections to run [all]
-//   BENCH_SECONDS               seconds per HTTP measurement [10]
-//   BENCH_HTTP_ROUNDS           interleaved rounds each HTTP row's seconds are split into [2]
-//   BENCH_WARMUP_SECONDS        unrecorded seconds before each HTTP measurement round [1]
+//   BENCH_SECONDS               measured seconds per HTTP row [10]
+//   BENCH_SLICE_SECONDS         length of the slices in which a framework's routes take turns [0.25]
+//   BENCH_WARMUP_SECONDS        unrecorded seconds on each route before its first slice [1]
 //   BENCH_CONNECTIONS           autocannon connections [32]
 //   BENCH_DISTINCT_TOKENS       tokens in the distinct rotation [10000]
 //   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
@@ -43,7 +43,7 @@ const settings = {
   only: sections,
   http: {
     seconds: httpSeconds,
-    rounds: numberFromEnv('BENCH_HTTP_ROUNDS', 2),
+    sliceSeconds: numberFromEnv('BENCH_SLICE_SECONDS', 0.25),
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 1),
     connections: numberFromEnv('BENCH_CONNECTIONS', 32),
     distinctTokens: numberFromEnv('BENCH_DISTINCT_TOKENS', 10_000),
@@ -81,15 +81,18 @@ const frameworks = sections.filter((section): section is Framework => section !=
 let http: HttpResult[] | undefined;
 if (frameworks.length > 0) {
   http = await runHttp({ ...settings.http, frameworks });
-  const { seconds, rounds, warmupSeconds, connections } = settings.http;
+  const { seconds, sliceSeconds, warmupSeconds, connections } = settings.http;
   console.log(
-    `\n## HTTP — server in its own process, autocannon ${connections} connections, ` +
-      `${seconds} s per row in ${rounds} interleaved rounds, each after ${warmupSeconds} s of warm-up\n`,
+    `\n## HTTP — server in its own process, autocannon ${connections} connections, ${seconds} s per row ` +
+      `in ${sliceSeconds} s slices taking turns with the framework's other routes, after ${warmupSeconds} s ` +
+      'of warm-up; ratios are medians of per-round ratios\n',
   );
   console.log(httpTable(http));
   console.log(
-    "\nLast column: the tokenwarden route's req/s ÷ this row's, same framework and tokens " +
-      '(on a no-auth row tokenwarden ÷ no auth, on a peer row tokenwarden ÷ that peer).',
+    "\nLast column: the median over the rounds of the tokenwarden route's req/s ÷ this row's in the " +
+      'same round, same framework and tokens (on a no-auth row tokenwarden ÷ no auth, on the ' +
+      'do-nothing middleware row tokenwarden ÷ a route whose middleware only hands over, on a peer ' +
+      'row tokenwarden ÷ that peer).',
   );
 }
 

@@ -1,6 +1,7 @@
 import { base64url, compactVerify, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
 import { type AsymmetricAlgorithm, createVerifier } from 'tokenwarden';
 import { createTestIssuer } from 'tokenwarden/testing';
+import { median } from './report.js';
 
 /** One measured case. */
 export interface MicroResult {
@@ -49,14 +50,6 @@ async function measure<T>(
 /** Warms up the JIT and any caches the subject keeps by design (keys, discovery). */
 async function warmUp<T>(inputs: readonly T[], operation: (input: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < Math.min(200, inputs.length); i += 1) await operation(inputs[i] as T);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** One subject measured over `inputs`. */

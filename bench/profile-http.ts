@@ -1,12 +1,15 @@
 import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { createTestIssuer } from 'tokenwarden/testing';
+import { type Framework, serverScript } from './http.js';
 
-// The repeated-token HTTP case on one framework (PROFILE_FRAMEWORK, default express), for a CPU profile of what authentication adds per request:
-// the bench's Express server (bench/servers/express.ts) in its own process, loaded by autocannon
-// with one RS256 token, alternating the `no auth` and tokenwarden routes. With PROFILE_DIR set the
-// server runs under `node --cpu-prof` and writes its profile there when the run ends.
-//   PROFILE_DIR=/tmp/prof npx tsx --conditions=tokenwarden-source bench/profile-http.ts
+// The repeated-token HTTP case on one framework (PROFILE_FRAMEWORK, default express), for a CPU
+// profile of what authentication adds per request: the bench's compiled server of that framework in
+// its own process, loaded by autocannon with one RS256 token, alternating the `no auth` and
+// tokenwarden routes. With PROFILE_DIR set the server runs under `node --cpu-prof` and writes its
+// profile there when the run ends. Build first (npm run bench does both):
+//   npm run build && npx tsc -p bench/tsconfig.servers.json
+//   PROFILE_DIR=/tmp/prof PROFILE_FRAMEWORK=koa npx tsx bench/profile-http.ts
 // PROFILE_SECONDS per measurement [5], PROFILE_ROUNDS of (no auth, tokenwarden) pairs [2].
 const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const rounds = Number(process.env.PROFILE_ROUNDS ?? 2);
@@ -15,13 +18,8 @@ const profileDir = process.env.PROFILE_DIR;
 const issuer = await createTestIssuer({ algorithms: ['RS256'] });
 const token = await issuer.signToken();
 const framework = process.env.PROFILE_FRAMEWORK ?? 'express';
-const server = fork(new URL(`./servers/${framework}.ts`, import.meta.url).pathname, [], {
-  execArgv: [
-    '--conditions=tokenwarden-source',
-    '--import',
-    'tsx',
-    ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-  ],
+const server = fork(serverScript(framework as Framework), [], {
+  execArgv: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   env: {
     ...process.env,
     NODE_ENV: 'production',

@@ -13,10 +13,30 @@ export function microTable(results: readonly MicroResult[]): string {
   return lines.join('\n');
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /**
- * The HTTP results as one markdown table. The last column divides the tokenwarden route's req/s by
- * this row's, within the same framework and token mode: on the no-auth row it is tokenwarden ÷ no
- * auth, on each peer's row tokenwarden ÷ that peer.
+ * The median over the rounds of the tokenwarden route's req/s ÷ this row's in the same round: slices
+ * of one round ran back to back, so each ratio compares the routes under the same machine conditions.
+ */
+export function pairedRatio(tokenwarden: HttpResult, row: HttpResult): number {
+  const ratios = row.roundRequestsPerSecond.map(
+    (rps, round) => (tokenwarden.roundRequestsPerSecond[round] ?? Number.NaN) / rps,
+  );
+  return median(ratios);
+}
+
+/**
+ * The HTTP results as one markdown table. The last column compares the tokenwarden route with this
+ * row, within the same framework and token mode ({@link pairedRatio}): on the no-auth row it is
+ * tokenwarden ÷ no auth, on each peer's row tokenwarden ÷ that peer.
  */
 export function httpTable(results: readonly HttpResult[]): string {
   const lines = [
@@ -28,9 +48,7 @@ export function httpTable(results: readonly HttpResult[]): string {
       (other) => other.framework === r.framework && other.mode === r.mode && other.kind === 'tokenwarden',
     );
     const ratio =
-      r.kind === 'tokenwarden' || tokenwarden === undefined
-        ? '—'
-        : (tokenwarden.requestsPerSecond / r.requestsPerSecond).toFixed(2);
+      r.kind === 'tokenwarden' || tokenwarden === undefined ? '—' : pairedRatio(tokenwarden, r).toFixed(2);
     const token = r.mode === 'repeated' ? '1 repeated' : `${r.tokens} distinct`;
     lines.push(
       `| ${r.framework} | ${r.subject} | ${token} | ${Math.round(r.requestsPerSecond)} | ` +

@@ -3,7 +3,13 @@ import { UnauthorizedError as ExpressJwtUnauthorized, expressjwt } from 'express
 import { auth, UnauthorizedError as OAuth2BearerUnauthorized } from 'express-oauth2-jwt-bearer';
 import jwksRsa from 'jwks-rsa';
 import { jwtAuth } from 'tokenwarden/express';
-import { announceListening, authConfigFromEnv, type BenchRoute, routeBody } from './protocol.js';
+import {
+  announceListening,
+  authConfigFromEnv,
+  BASELINE_SUBJECT,
+  type BenchRoute,
+  routeBody,
+} from './protocol.js';
 
 // Express 5 with tokenwarden, express-oauth2-jwt-bearer and express-jwt + jwks-rsa, each set up as
 // its README shows, all trusting the same issuer, audience, RS256 and key set URL.
@@ -21,6 +27,14 @@ function subjectOf(claims: unknown): string | undefined {
 app.get('/none', (_req, res) => {
   res.json(routeBody(undefined));
 });
+
+app.get(
+  '/noop',
+  (_req, _res, next) => next(),
+  (_req, res) => {
+    res.json(routeBody(undefined));
+  },
+);
 
 app.get('/tokenwarden', jwtAuth({ issuer, audience, jwksUri, algorithms: ['RS256'] }), (req, res) => {
   res.json(routeBody(req.auth?.claims.sub));
@@ -57,6 +71,7 @@ app.use(answerUnauthorized);
 
 const routes: BenchRoute[] = [
   { path: '/none', kind: 'none', subject: 'no auth' },
+  { path: '/noop', kind: 'baseline', subject: BASELINE_SUBJECT },
   { path: '/tokenwarden', kind: 'tokenwarden', subject: 'tokenwarden' },
   { path: '/peer', kind: 'peer', subject: 'express-oauth2-jwt-bearer' },
   { path: '/peer2', kind: 'peer', subject: 'express-jwt + jwks-rsa' },

@@ -2,7 +2,13 @@ import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import buildGetJwks from 'get-jwks';
 import tokenwarden from 'tokenwarden/fastify';
-import { announceListening, authConfigFromEnv, type BenchRoute, routeBody } from './protocol.js';
+import {
+  announceListening,
+  authConfigFromEnv,
+  BASELINE_SUBJECT,
+  type BenchRoute,
+  routeBody,
+} from './protocol.js';
 
 // Fastify 5 with tokenwarden and @fastify/jwt + get-jwks (the pairing @fastify/jwt's README shows),
 // both trusting the same issuer, audience, RS256 and key set URL.
@@ -32,6 +38,8 @@ async function fastifyJwtHook(request: FastifyRequest, reply: FastifyReply): Pro
 }
 
 app.get('/none', async () => routeBody(undefined));
+// Like app.authenticate, an async onRequest hook, but one that does nothing.
+app.get('/noop', { onRequest: async () => {} }, async () => routeBody(undefined));
 app.get('/tokenwarden', { onRequest: app.authenticate }, async (request) =>
   routeBody(request.auth?.claims.sub),
 );
@@ -41,6 +49,7 @@ app.get('/peer', { onRequest: fastifyJwtHook }, async (request) =>
 
 const routes: BenchRoute[] = [
   { path: '/none', kind: 'none', subject: 'no auth' },
+  { path: '/noop', kind: 'baseline', subject: BASELINE_SUBJECT },
   { path: '/tokenwarden', kind: 'tokenwarden', subject: 'tokenwarden' },
   { path: '/peer', kind: 'peer', subject: '@fastify/jwt + get-jwks' },
 ];

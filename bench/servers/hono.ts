@@ -3,7 +3,13 @@ import { Hono } from 'hono';
 import { jwk } from 'hono/jwk';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
 import { jwtAuth, type TokenwardenEnv } from 'tokenwarden/hono';
-import { announceListening, authConfigFromEnv, type BenchRoute, routeBody } from './protocol.js';
+import {
+  announceListening,
+  authConfigFromEnv,
+  BASELINE_SUBJECT,
+  type BenchRoute,
+  routeBody,
+} from './protocol.js';
 
 // Hono 4 on @hono/node-server with tokenwarden and Hono's built-in jwk middleware, all trusting the
 // same issuer, audience, RS256 and key set URL.
@@ -24,6 +30,13 @@ function subjectOf(payload: unknown): string | undefined {
 }
 
 app.get('/none', (c) => c.json(routeBody(undefined)));
+app.get(
+  '/noop',
+  async (_c, next) => {
+    await next();
+  },
+  (c) => c.json(routeBody(undefined)),
+);
 app.get('/tokenwarden', jwtAuth({ issuer, audience, jwksUri, algorithms: ['RS256'] }), (c) =>
   c.json(routeBody(c.get('auth')?.claims.sub)),
 );
@@ -36,6 +49,7 @@ app.get('/peer2', jwk({ keys, alg: ['RS256'], verification }), (c) =>
 
 const routes: BenchRoute[] = [
   { path: '/none', kind: 'none', subject: 'no auth' },
+  { path: '/noop', kind: 'baseline', subject: BASELINE_SUBJECT },
   { path: '/tokenwarden', kind: 'tokenwarden', subject: 'tokenwarden' },
   { path: '/peer', kind: 'peer', subject: 'hono/jwk (jwks_uri)' },
   { path: '/peer2', kind: 'peer', subject: 'hono/jwk (keys fetched once)' },

@@ -3,7 +3,13 @@ import jwksRsa from 'jwks-rsa';
 import Koa from 'koa';
 import koaJwt from 'koa-jwt';
 import { jwtAuth } from 'tokenwarden/koa';
-import { announceListening, authConfigFromEnv, type BenchRoute, routeBody } from './protocol.js';
+import {
+  announceListening,
+  authConfigFromEnv,
+  BASELINE_SUBJECT,
+  type BenchRoute,
+  routeBody,
+} from './protocol.js';
 
 // Koa 3 with @koa/router, tokenwarden and koa-jwt + jwks-rsa (as koa-jwt's README pairs them), all
 // trusting the same issuer, audience, RS256 and key set URL.
@@ -19,6 +25,13 @@ function subjectOf(payload: unknown): string | undefined {
 router.get('/none', (ctx) => {
   ctx.body = routeBody(undefined);
 });
+router.get(
+  '/noop',
+  (_ctx, next) => next(),
+  (ctx) => {
+    ctx.body = routeBody(undefined);
+  },
+);
 router.get('/tokenwarden', jwtAuth({ issuer, audience, jwksUri, algorithms: ['RS256'] }), (ctx) => {
   ctx.body = routeBody(ctx.state.auth?.claims.sub);
 });
@@ -38,6 +51,7 @@ app.use(router.routes());
 
 const routes: BenchRoute[] = [
   { path: '/none', kind: 'none', subject: 'no auth' },
+  { path: '/noop', kind: 'baseline', subject: BASELINE_SUBJECT },
   { path: '/tokenwarden', kind: 'tokenwarden', subject: 'tokenwarden' },
   { path: '/peer', kind: 'peer', subject: 'koa-jwt + jwks-rsa' },
 ];

@@ -17,8 +17,14 @@ export interface BenchAuthConfig {
   readonly jwksUri: string;
 }
 
-/** What a route measures. */
-export type RouteKind = 'none' | 'tokenwarden' | 'peer';
+/**
+ * What a route measures. `baseline` is a middleware that does nothing but hand over to the handler:
+ * what adding any middleware to a route costs on that framework, the floor for an auth middleware.
+ */
+export type RouteKind = 'none' | 'baseline' | 'tokenwarden' | 'peer';
+
+/** The subject printed for the `baseline` route of every framework. */
+export const BASELINE_SUBJECT = 'do-nothing middleware';
 
 /** A route a server exposes, as it reports it to the bench process. */
 export interface BenchRoute {
