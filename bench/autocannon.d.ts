@@ -19,6 +19,11 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /**
+     * Milliseconds between samples [1000]. A run only ends at a sample, so a run shorter than a
+     * second needs a shorter interval.
+     */
+    sampleInt?: number;
     headers?: Record<string, string>;
     requests?: RequestStep[];
     /** Seconds before a request counts as timed out. */
