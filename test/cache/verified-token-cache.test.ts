@@ -220,6 +220,23 @@ describe('verified-token cache and key rotation', () => {
   });
 });
 
+/** A cache entry for `token` as if verified with an HMAC secret (no key provider). */
+function secretEntryFor(token: string) {
+  return {
+    result: {
+      token,
+      header: { alg: 'HS256' },
+      claims: {},
+      scopes: [],
+      permissions: [],
+      scheme: 'Bearer' as const,
+    },
+    key: new Uint8Array(32),
+    provider: undefined,
+    cachedAt: 0,
+  };
+}
+
 describe('VerifiedTokenCache bounds', () => {
   it('holds no more than maxEntries tokens under a flood of distinct tokens', async () => {
     const { publicJwk } = await generateTestKey('ES256');
@@ -243,28 +260,14 @@ describe('VerifiedTokenCache bounds', () => {
 
   it('keeps tokens that end alike apart: the later replaces the earlier, a delete spares the other', () => {
     const cache = new VerifiedTokenCache();
-    const key = new Uint8Array(32);
-    const entryFor = (token: string) => ({
-      result: {
-        token,
-        header: { alg: 'HS256' },
-        claims: {},
-        scopes: [],
-        permissions: [],
-        scheme: 'Bearer' as const,
-      },
-      key,
-      provider: undefined,
-      cachedAt: 0,
-    });
     const tail = 's'.repeat(64);
     const first = `first.${tail}`;
     const second = `second.${tail}`;
-    cache.set(entryFor(first));
+    cache.set(secretEntryFor(first));
     expect(cache.get(second, 0)).toBeUndefined();
     cache.delete(second);
     expect(cache.get(first, 0)?.result.token).toBe(first);
-    cache.set(entryFor(second));
+    cache.set(secretEntryFor(second));
     expect(cache.get(first, 0)).toBeUndefined();
     expect(cache.get(second, 0)?.result.token).toBe(second);
     expect(cache.size).toBe(1);
@@ -272,19 +275,7 @@ describe('VerifiedTokenCache bounds', () => {
 
   it('holds no more than maxBytes worth of tokens', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxBytes: 64 * 1024 });
-    const key = new Uint8Array(32);
-    for (let i = 0; i < 1000; i += 1) {
-      const token = `${'x'.repeat(4000)}${i}`;
-      const result = {
-        token,
-        header: { alg: 'HS256' },
-        claims: {},
-        scopes: [],
-        permissions: [],
-        scheme: 'Bearer' as const,
-      };
-      cache.set({ result, key, provider: undefined, cachedAt: 0 });
-    }
+    for (let i = 0; i < 1000; i += 1) cache.set(secretEntryFor(`${'x'.repeat(4000)}${i}`));
     // Each entry is about 9 KiB (4 KiB of text as UTF-16 plus overhead), so 64 KiB holds 7.
     expect(cache.size).toBeLessThanOrEqual(7);
     expect(cache.size).toBeGreaterThan(0);
