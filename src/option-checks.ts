@@ -14,7 +14,9 @@ export function describeValue(value: unknown): string {
     return `the number ${value}`;
   }
   if (typeof value === 'string') return 'a string';
-  return `a ${typeof value}`;
+  return typeof value === 'object' || typeof value === 'undefined'
+    ? `an ${typeof value}`
+    : `a ${typeof value}`;
 }
 
 /**
@@ -109,4 +111,72 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] as number;
+}
+
+/**
+ * The keys of an options type, listed as a record so that a key added to the type but not here fails
+ * to compile: the list {@link checkKnownKeys} checks against can never fall behind the type.
+ */
+export function optionKeys<T>(keys: { readonly [K in keyof T]-?: true }): readonly string[] {
+  return Object.keys(keys);
+}
+
+/**
+ * An options object: a plain object (not an array, a string or `null`). `undefined` is read as `{}`
+ * when `optional`, and refused otherwise.
+ */
+export function optionsObject(
+  value: unknown,
+  name: string,
+  optional = false,
+): Readonly<Record<string, unknown>> {
+  if (value === undefined && optional) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`tokenwarden: ${name} must be an options object (got ${describeValue(value)})`);
+  }
+  return value as Readonly<Record<string, unknown>>;
+}
+
+/** A non-empty string, or `undefined` when absent. */
+export function optionalString(value: unknown, name: string): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) {
+    throw new TypeError(`tokenwarden: ${name} must be a non-empty string (got ${describeValue(value)})`);
+  }
+  return value;
+}
+
+/** A list of non-empty strings, or `undefined` when absent; a lone string is refused, not split. */
+export function optionalStringList(value: unknown, name: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    throw new TypeError(`tokenwarden: ${name} must be a list of strings (got ${describeValue(value)})`);
+  }
+  for (const item of value) {
+    if (typeof item !== 'string' || item === '') {
+      throw new TypeError(
+        `tokenwarden: ${name} must list non-empty strings only (got ${describeValue(item)})`,
+      );
+    }
+  }
+  return value as readonly string[];
+}
+
+/** An object with every method in `methods`, or `undefined` when absent (a replay store, a key provider). */
+export function optionalObjectWithMethods(
+  value: unknown,
+  name: string,
+  methods: readonly string[],
+): Readonly<Record<string, unknown>> | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Readonly<Record<string, unknown>> | null;
+  if (
+    (typeof candidate !== 'object' && typeof candidate !== 'function') ||
+    candidate === null ||
+    methods.some((method) => typeof candidate[method] !== 'function')
+  ) {
+    throw new TypeError(
+      `tokenwarden: ${name} must be an object with ${methods.join(' and ')} methods (got ${describeValue(value)})`,
+    );
+  }
+  return candidate;
 }
