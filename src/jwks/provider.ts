@@ -6,6 +6,7 @@ import { type EventListener, emit } from '../events.js';
 import { discoverJwksUri } from './discovery.js';
 import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
 import { importVerificationKey, type KeySet, parseKeySet, selectKey } from './key-set.js';
+import { checkJwksProviderOptions, checkKeySetOption } from './provider-options.js';
 
 /** Where verification keys come from. The verifier asks it once per token it has not seen. */
 export interface KeyProvider {
@@ -97,6 +98,7 @@ export function createJwksProvider(options: JwksProviderOptions): KeyProvider {
 
 /** A provider for a fixed key set, for tests and for issuers whose keys are configured, not fetched. */
 export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
+  checkKeySetOption(keySet, 'keySet');
   const parsed = parseKeySet(keySet).keySet;
   const imported = new KeyImportCache();
   return {
@@ -180,19 +182,20 @@ class RemoteKeyProvider implements KeyProvider {
   #inflight: Promise<void> | undefined;
 
   constructor(options: JwksProviderOptions) {
+    const checked = checkJwksProviderOptions(options);
     if (options.jwksUri === undefined && options.issuer === undefined) {
       throw new TypeError('createJwksProvider needs jwksUri or issuer');
     }
     this.#options = options;
     this.#jwksUri = options.jwksUri;
     this.#settings = {
-      cooldown: options.cooldown ?? DEFAULTS.cooldown,
-      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
-      defaultMaxAge: options.defaultMaxAge ?? DEFAULTS.defaultMaxAge,
-      minMaxAge: options.minMaxAge ?? DEFAULTS.minMaxAge,
-      maxMaxAge: options.maxMaxAge ?? DEFAULTS.maxMaxAge,
-      staleIfError: options.staleIfError ?? DEFAULTS.staleIfError,
+      cooldown: checked.cooldown ?? DEFAULTS.cooldown,
+      timeoutMs: checked.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxResponseBytes: checked.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      defaultMaxAge: checked.defaultMaxAge ?? DEFAULTS.defaultMaxAge,
+      minMaxAge: checked.minMaxAge ?? DEFAULTS.minMaxAge,
+      maxMaxAge: checked.maxMaxAge ?? DEFAULTS.maxMaxAge,
+      staleIfError: checked.staleIfError ?? DEFAULTS.staleIfError,
     };
     this.#limits = {
       timeoutMs: this.#settings.timeoutMs,
