@@ -1,4 +1,11 @@
 import { base64url } from 'jose';
+import {
+  checkKnownKeys,
+  nonNegativeNumber,
+  optionalFunction,
+  optionKeys,
+  optionsObject,
+} from '../option-checks.js';
 
 /** How a nonce found in a proof compares with the server's. */
 export type DpopNonceStatus = 'current' | 'previous' | 'invalid';
@@ -27,6 +34,8 @@ export interface DpopNonceOptions {
   readonly clock?: (() => number) | undefined;
 }
 
+const NONCE_OPTION_KEYS = optionKeys<DpopNonceOptions>({ secret: true, rotationPeriod: true, clock: true });
+
 /** RFC 2104 §3 / RFC 7518 §3.2: an HMAC-SHA-256 key should be at least as long as the hash. */
 const MIN_SECRET_BYTES = 32;
 /** Keeps these MACs apart from anything else the same secret might be used for. */
@@ -48,6 +57,8 @@ const CONTEXT = 'tokenwarden DPoP nonce v1:';
  * ```
  */
 export function createDpopNonces(options: DpopNonceOptions): DpopNonces {
+  optionsObject(options, 'createDpopNonces options');
+  checkKnownKeys(options, NONCE_OPTION_KEYS, '');
   // A copy: later changes to the caller's buffer must not change the nonces.
   const secret =
     typeof options.secret === 'string'
@@ -58,11 +69,13 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonces {
   if (secret === undefined || secret.byteLength < MIN_SECRET_BYTES) {
     throw new TypeError(`tokenwarden: the DPoP nonce secret must be at least ${MIN_SECRET_BYTES} bytes`);
   }
-  const rotationPeriod = options.rotationPeriod ?? 300;
-  if (!Number.isFinite(rotationPeriod) || rotationPeriod <= 0) {
-    throw new TypeError('tokenwarden: rotationPeriod must be a positive number of seconds');
+  const rotationPeriod = nonNegativeNumber(options.rotationPeriod, 'rotationPeriod', 300, 'seconds');
+  if (rotationPeriod === 0) {
+    throw new TypeError(
+      'tokenwarden: rotationPeriod must be a positive number of seconds (got the number 0)',
+    );
   }
-  const clock = options.clock ?? (() => Date.now() / 1000);
+  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
   const key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   // Only two windows are ever asked for at a time; remembering their nonces saves an HMAC per request.
   const remembered = new Map<number, Promise<string>>();
@@ -85,11 +98,14 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonces {
   }
 
   function currentWindow(): number {
-    return Math.floor(clock() / rotationPeriod);
+    const now = clock();
+    // A NaN reading would name one window for ever, and so one nonce valid for ever.
+    if (!Number.isFinite(now)) throw new Error('tokenwarden: the DPoP nonce clock gave no finite time');
+    return Math.floor(now / rotationPeriod);
   }
 
   return {
-    current: () => nonceFor(currentWindow()),
+    current: async () => nonceFor(currentWindow()),
     async check(nonce) {
       if (typeof nonce !== 'string' || nonce === '') return 'invalid';
       const window = currentWindow();

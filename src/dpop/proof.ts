@@ -14,6 +14,16 @@ import {
   keyFitsAlgorithm,
 } from '../algorithms.js';
 import { TokenError } from '../errors.js';
+import {
+  checkKnownKeys,
+  describeValue,
+  integerAtLeast,
+  nonNegativeNumber,
+  optionalFunction,
+  optionalObjectWithMethods,
+  optionKeys,
+  optionsObject,
+} from '../option-checks.js';
 import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
@@ -145,6 +155,13 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const claims = await verifySignature(proof, jwk, alg);
   checkRequest(claims, options.method, config.requestUri);
   const now = config.clock();
+  // A clock reading NaN would make every comparison false and let any iat through.
+  if (!Number.isFinite(now)) {
+    throw new TokenError(
+      'dpop_proof_invalid',
+      "The DPoP proof's iat cannot be checked: no server clock reading",
+    );
+  }
   checkIssuedAt(claims.iat, now, config.window);
   if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
   const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
@@ -169,16 +186,33 @@ interface NormalisedOptions {
   readonly clock: () => number;
 }
 
+const VERIFY_OPTION_KEYS = optionKeys<VerifyDpopProofOptions>({
+  proof: true,
+  method: true,
+  url: true,
+  replayStore: true,
+  accessToken: true,
+  boundThumbprint: true,
+  algorithms: true,
+  iatWindow: true,
+  clockTolerance: true,
+  nonces: true,
+  maxProofSize: true,
+  clock: true,
+});
+
 function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
-  const algorithms = new Set(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS);
-  if (algorithms.size === 0) throw new TypeError('tokenwarden: DPoP algorithms must not be empty');
-  for (const alg of algorithms) {
-    if (!isKnownAlgorithm(alg) || isSymmetricAlgorithm(alg)) {
-      throw new TypeError(`tokenwarden: ${String(alg)} is not an asymmetric algorithm DPoP can use`);
-    }
+  optionsObject(options, 'verifyDpopProof options');
+  checkKnownKeys(options, VERIFY_OPTION_KEYS, '');
+  const algorithms = new Set(
+    checkDpopAlgorithms(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS, 'algorithms'),
+  );
+  const window = nonNegativeNumber(options.iatWindow, 'iatWindow', DEFAULT_IAT_WINDOW, 'seconds');
+  const tolerance = nonNegativeNumber(options.clockTolerance, 'clockTolerance', 0, 'seconds');
+  if (optionalObjectWithMethods(options.replayStore, 'replayStore', ['checkAndStore']) === undefined) {
+    throw new TypeError('tokenwarden: verifyDpopProof needs a replayStore');
   }
-  const window = nonNegative(options.iatWindow ?? DEFAULT_IAT_WINDOW, 'iatWindow');
-  const tolerance = nonNegative(options.clockTolerance ?? 0, 'clockTolerance');
+  optionalObjectWithMethods(options.nonces, 'nonces', ['current', 'check']);
   const requestUri = normaliseHttpUri(options.url);
   if (requestUri === undefined) {
     throw new TypeError('tokenwarden: the DPoP request url must be an absolute http(s) URI');
@@ -186,17 +220,38 @@ function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
   return {
     algorithms,
     window: window + tolerance,
-    maxProofSize: options.maxProofSize ?? DEFAULT_MAX_PROOF_SIZE,
+    maxProofSize: integerAtLeast(
+      options.maxProofSize,
+      'maxProofSize',
+      DEFAULT_MAX_PROOF_SIZE,
+      1,
+      'characters',
+    ),
     requestUri,
-    clock: options.clock ?? (() => Date.now() / 1000),
+    clock: optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000),
   };
 }
 
-function nonNegative(value: number, name: string): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new TypeError(`tokenwarden: ${name} must be a non-negative number of seconds`);
+/**
+ * The proof algorithms option (`name`): a list of asymmetric algorithms, never empty. RFC 9449 §4.3
+ * check 5: a proof is signed with the client's private key, never a shared secret.
+ */
+export function checkDpopAlgorithms(
+  algorithms: readonly AsymmetricAlgorithm[],
+  name: string,
+): readonly AsymmetricAlgorithm[] {
+  if (!Array.isArray(algorithms)) {
+    throw new TypeError(
+      `tokenwarden: ${name} must be a list of algorithm names (got ${describeValue(algorithms)})`,
+    );
   }
-  return value;
+  if (algorithms.length === 0) throw new TypeError(`tokenwarden: ${name} must not be empty`);
+  for (const alg of algorithms) {
+    if (typeof alg !== 'string' || !isKnownAlgorithm(alg) || isSymmetricAlgorithm(alg)) {
+      throw new TypeError(`tokenwarden: ${String(alg)} is not an asymmetric algorithm DPoP can use`);
+    }
+  }
+  return algorithms;
 }
 
 /** §4.3 check 1: exactly one `DPoP` header holding one proof, size-checked before any parsing. */

@@ -1,3 +1,10 @@
+import {
+  checkKnownKeys,
+  describeValue,
+  optionalFunction,
+  optionKeys,
+  optionsObject,
+} from '../option-checks.js';
 import type { ReplayStore } from './replay-store.js';
 
 /**
@@ -37,6 +44,12 @@ export interface RedisReplayStoreOptions {
   readonly clock?: (() => number) | undefined;
 }
 
+const REDIS_STORE_OPTION_KEYS = optionKeys<RedisReplayStoreOptions>({
+  client: true,
+  prefix: true,
+  clock: true,
+});
+
 /**
  * A replay store shared by every instance of an API through Redis (RFC 9449 §11.1): a proof
  * accepted by one instance is refused as a replay by all the others.
@@ -53,16 +66,24 @@ export interface RedisReplayStoreOptions {
  * ```
  */
 export function createRedisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
+  optionsObject(options, 'createRedisReplayStore options');
+  checkKnownKeys(options, REDIS_STORE_OPTION_KEYS, '');
   const { client } = options;
   if (typeof client?.set !== 'function') {
     throw new TypeError('tokenwarden: createRedisReplayStore needs a client with a set method');
   }
-  const prefix = options.prefix ?? 'tokenwarden:dpop:';
-  const clock = options.clock ?? (() => Date.now() / 1000);
+  const prefix = typeof options.prefix === 'string' ? options.prefix : 'tokenwarden:dpop:';
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+    throw new TypeError(`tokenwarden: prefix must be a string (got ${describeValue(options.prefix)})`);
+  }
+  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
   return {
     async checkAndStore(jti, expiresAt) {
+      const now = clock();
+      // A NaN time to live is no expiry Redis would honour; refuse rather than send it.
+      if (!Number.isFinite(now)) throw new Error('tokenwarden: the replay store clock gave no finite time');
       // The key must outlive expiresAt itself, hence the extra millisecond; Redis refuses PX 0.
-      const ttl = Math.max(1, Math.ceil((expiresAt - clock()) * 1000) + 1);
+      const ttl = Math.max(1, Math.ceil((expiresAt - now) * 1000) + 1);
       const reply = await client.set(`${prefix}${jti}`, '1', {
         NX: true,
         PX: ttl,

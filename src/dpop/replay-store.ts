@@ -1,4 +1,11 @@
 import { LRUCache } from 'lru-cache';
+import {
+  checkKnownKeys,
+  integerAtLeast,
+  optionalFunction,
+  optionKeys,
+  optionsObject,
+} from '../option-checks.js';
 
 /**
  * Remembers which DPoP proofs were already used (RFC 9449 §11.1), so a captured proof cannot be
@@ -40,6 +47,8 @@ export interface MemoryReplayStoreOptions {
   readonly clock?: (() => number) | undefined;
 }
 
+const MEMORY_STORE_OPTION_KEYS = optionKeys<MemoryReplayStoreOptions>({ max: true, clock: true });
+
 /** The in-memory replay store; `size` is there for metrics and tests. */
 export interface MemoryReplayStore extends ReplayStore {
   /** How many proofs are remembered now, expired ones not yet dropped included. */
@@ -66,11 +75,10 @@ export interface MemoryReplayStore extends ReplayStore {
  * ```
  */
 export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
-  const max = options.max ?? 100_000;
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError('tokenwarden: the replay store max must be a positive integer');
-  }
-  const clock = options.clock ?? (() => Date.now() / 1000);
+  optionsObject(options, 'createMemoryReplayStore options');
+  checkKnownKeys(options, MEMORY_STORE_OPTION_KEYS, '');
+  const max = integerAtLeast(options.max, 'max', 100_000, 1, 'proofs');
+  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
   // Values are expiry times in seconds; lru-cache's own TTL is not used because it reads the real
   // time and sets timers, where this store follows the injected clock. Entries are never read with
   // get(), so the least recently used entry is the least recently stored one.
@@ -107,6 +115,9 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
     checkAndStore(jti, expiresAt) {
       // Everything below is synchronous, which is what makes the check-then-store atomic.
       const now = clock();
+      // With a NaN reading no entry would ever count as unexpired, and every replay would pass.
+      if (!Number.isFinite(now))
+        return Promise.reject(new Error('tokenwarden: the replay store clock gave no finite time'));
       const seenUntil = entries.peek(jti);
       if (seenUntil !== undefined && seenUntil >= now) return Promise.resolve(false);
       if (seenUntil === undefined && entries.size >= max && !makeRoom(now)) {
