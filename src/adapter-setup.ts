@@ -1,3 +1,4 @@
+import { booleanOption, checkKnownKeys, optionKeys, optionsObject } from './option-checks.js';
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';
 
 /** Behaviour every framework adapter's authentication middleware accepts besides the verifier options. */
@@ -18,16 +19,32 @@ export interface AdapterSetup {
   readonly passErrors: boolean;
 }
 
+/** The keys of {@link AdapterOptions}, which every adapter accepts besides the verifier options. */
+const ADAPTER_OPTION_KEYS = optionKeys<AdapterOptions>({ passErrors: true });
+
 /**
  * Reads the two call shapes every adapter offers: `jwtAuth(options)`, which creates a verifier, and
  * `jwtAuth(verifier, adapterOptions)`, which shares one verifier (and its key cache) between middlewares.
+ *
+ * The adapter's own keys (`passErrors`, plus `ownKeys`, such as Hono's `remoteAddress`) are taken out
+ * before the rest goes to `createVerifier`, which refuses any key it does not know; with a shared
+ * verifier, only adapter keys are accepted, since verifier options would silently do nothing.
  */
 export function resolveAdapterSetup(
   optionsOrVerifier: (VerifierOptions & AdapterOptions) | Verifier,
   adapterOptions?: AdapterOptions,
+  ownKeys: readonly string[] = [],
 ): AdapterSetup {
+  const adapterKeys = [...ADAPTER_OPTION_KEYS, ...ownKeys];
   if ('authenticate' in optionsOrVerifier) {
-    return { verifier: optionsOrVerifier, passErrors: adapterOptions?.passErrors === true };
+    const given = optionsObject(adapterOptions, 'adapter options', true);
+    checkKnownKeys(given, adapterKeys, 'with a shared verifier: ');
+    return { verifier: optionsOrVerifier, passErrors: booleanOption(given.passErrors, 'passErrors', false) };
   }
-  return { verifier: createVerifier(optionsOrVerifier), passErrors: optionsOrVerifier.passErrors === true };
+  const verifierOptions: Record<string, unknown> = { ...optionsObject(optionsOrVerifier, 'options') };
+  for (const key of adapterKeys) delete verifierOptions[key];
+  return {
+    verifier: createVerifier(verifierOptions as unknown as VerifierOptions),
+    passErrors: booleanOption(optionsOrVerifier.passErrors, 'passErrors', false),
+  };
 }

@@ -1,5 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { KeyProvider } from './jwks/provider.js';
+import {
+  checkKnownKeys,
+  integerAtLeast,
+  nonNegativeNumber,
+  optionKeys,
+  optionsObject,
+} from './option-checks.js';
 import type { VerifiedToken } from './verifier.js';
 
 /** Bounds of the verified-token cache. */
@@ -26,6 +33,8 @@ export interface CachedVerification {
   readonly cachedAt: number;
 }
 
+const CACHE_OPTION_KEYS = optionKeys<TokenCacheOptions>({ maxEntries: true, maxBytes: true, ttl: true });
+
 /** Rough per-entry overhead beyond the token text itself (claims object, header, list node). */
 const ENTRY_OVERHEAD_BYTES = 1024;
 
@@ -50,13 +59,16 @@ export class VerifiedTokenCache {
   readonly #entries: LRUCache<string, CachedVerification>;
   readonly #ttl: number;
 
+  /** @throws {TypeError} for options that are not whole, finite, non-negative numbers of their unit. */
   constructor(options: TokenCacheOptions = {}) {
+    optionsObject(options, 'cache');
+    checkKnownKeys(options, CACHE_OPTION_KEYS, 'cache.');
     this.#entries = new LRUCache({
-      max: options.maxEntries ?? 10_000,
-      maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      max: integerAtLeast(options.maxEntries, 'cache.maxEntries', 10_000, 1, 'tokens'),
+      maxSize: integerAtLeast(options.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024, 1, 'bytes'),
       sizeCalculation: (entry) => entry.result.token.length * 2 + ENTRY_OVERHEAD_BYTES,
     });
-    this.#ttl = options.ttl ?? Number.POSITIVE_INFINITY;
+    this.#ttl = nonNegativeNumber(options.ttl, 'cache.ttl', Number.POSITIVE_INFINITY, 'seconds');
   }
 
   /** The entry for `token` if it is younger than the TTL at `now`. */

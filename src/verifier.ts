@@ -38,6 +38,7 @@ import {
   type TokenCacheOptions,
   VerifiedTokenCache,
 } from './verified-token-cache.js';
+import { checkVerifierOptions } from './verifier-options.js';
 
 /**
  * A custom claims rule, run after every built-in check has passed. Throw a {@link TokenError} for a
@@ -184,7 +185,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function fromCache(token: string): VerifiedToken | undefined {
     const cache = config.cache;
     if (cache === undefined) return undefined;
-    const now = config.clock();
+    const now = readClock(config.clock);
     const hit = cache.get(token, now);
     if (hit === undefined) return undefined;
     if (!isCurrentKey(hit)) {
@@ -246,7 +247,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } catch (error) {
       throw toTokenError(error);
     }
-    const now = config.clock();
+    const now = readClock(config.clock);
     checkClaims(claims, config.rules, now);
     if (config.typ !== undefined) checkType(header, config.typ);
     // Frozen: a cached result is handed to every request presenting the same token, so one request
@@ -370,6 +371,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The clock's reading in seconds. A clock giving no finite time (NaN from an unset variable,
+ * Infinity, a string) fails closed: NaN makes every time comparison false, so an expired token
+ * would pass.
+ */
+function readClock(clock: () => number): number {
+  const now = clock();
+  if (!Number.isFinite(now)) {
+    throw new TokenError(
+      'claim_invalid',
+      "The token's times cannot be checked: the server clock gave no time",
+    );
+  }
+  return now;
+}
+
 /** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
 function toTokenError(error: unknown): TokenError {
   if (error instanceof TokenError) return error;
@@ -439,6 +456,7 @@ function looksLikeKeyMaterial(secret: Uint8Array): boolean {
 }
 
 function normaliseOptions(options: VerifierOptions): NormalisedOptions {
+  checkVerifierOptions(options);
   const issuers = toList(options.issuer, 'issuer');
   const audiences = toList(options.audience, 'audience');
   const secret =

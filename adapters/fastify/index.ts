@@ -51,10 +51,14 @@ declare module 'fastify' {
  */
 export type FastifyTokenwardenOptions = (VerifierOptions | { readonly verifier: Verifier }) & AdapterOptions;
 
+/** Plugin options that are not verifier options: a shared `verifier`, and Fastify's own register options. */
+const PLUGIN_KEYS = ['verifier', 'prefix', 'logLevel', 'logSerializers'];
+
 const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, options) => {
   const { verifier, passErrors } = resolveAdapterSetup(
     'verifier' in options ? options.verifier : options,
     options,
+    PLUGIN_KEYS,
   );
   // Registering again in a child scope (other audience, other options) must not redeclare the property.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined);

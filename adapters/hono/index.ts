@@ -54,9 +54,12 @@ export function jwtAuth(
   optionsOrVerifier: (VerifierOptions & HonoAuthOptions) | Verifier,
   honoOptions?: HonoAuthOptions,
 ): MiddlewareHandler<TokenwardenEnv> {
-  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, honoOptions);
+  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, honoOptions, ['remoteAddress']);
   const remoteAddress = ('authenticate' in optionsOrVerifier ? honoOptions : optionsOrVerifier)
     ?.remoteAddress;
+  if (remoteAddress !== undefined && typeof remoteAddress !== 'function') {
+    throw new TypeError('tokenwarden: remoteAddress must be a function of the Hono context');
+  }
   return (c, next) => {
     if (passErrors) passingErrors.add(c);
     const outcome = verifier.authenticateEagerly(resourceRequestOf(c, remoteAddress));

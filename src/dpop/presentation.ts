@@ -1,11 +1,20 @@
-import { type AsymmetricAlgorithm, isKnownAlgorithm, isSymmetricAlgorithm } from '../algorithms.js';
+import type { AsymmetricAlgorithm } from '../algorithms.js';
 import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
+import {
+  checkKnownKeys,
+  integerAtLeast,
+  optionalNonNegativeNumber,
+  optionalObjectWithMethods,
+  optionalStringList,
+  optionKeys,
+  optionsObject,
+} from '../option-checks.js';
 import type { ResourceRequest } from '../request.js';
 import type { VerifiedToken } from '../verifier.js';
 import { boundThumbprintOf } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
-import { DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
+import { checkDpopAlgorithms, DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
 import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
 import { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';
 
@@ -131,31 +140,39 @@ export function createPresentationCheck(
 
 const MODES: ReadonlySet<string> = new Set<DpopMode>(['disabled', 'allowed', 'required']);
 
+const DPOP_OPTION_KEYS = optionKeys<DpopOptions>({
+  mode: true,
+  algorithms: true,
+  iatWindow: true,
+  replayStore: true,
+  nonces: true,
+  maxProofSize: true,
+  publicBaseUrl: true,
+  trustedProxies: true,
+});
+
 /**
  * Refuses at start-up a `dpop` option that would otherwise fail on each request, where it would read
- * as an outage (503), or, for a misspelt mode, silently leave the API in `allowed` mode.
+ * as an outage (503), or, for a misspelt mode or key, silently leave the API in `allowed` mode.
  */
 function checkDpopOptions(
   options: DpopOptions | undefined,
   mode: string,
   algorithms: readonly AsymmetricAlgorithm[],
 ): void {
+  const given = optionsObject(options, 'dpop', true);
+  checkKnownKeys(given, DPOP_OPTION_KEYS, 'dpop.');
   if (!MODES.has(mode)) {
     throw new TypeError("tokenwarden: dpop.mode must be 'disabled', 'allowed' or 'required'");
   }
-  if (algorithms.length === 0) throw new TypeError('tokenwarden: dpop.algorithms must not be empty');
-  for (const alg of algorithms) {
-    // RFC 9449 §4.3 check 5: a proof is signed with the client's private key, never a shared secret.
-    if (!isKnownAlgorithm(alg) || isSymmetricAlgorithm(alg)) {
-      throw new TypeError(`tokenwarden: ${String(alg)} is not an asymmetric algorithm DPoP can use`);
-    }
-  }
-  const iatWindow = options?.iatWindow;
-  if (iatWindow !== undefined && !(Number.isFinite(iatWindow) && iatWindow >= 0)) {
-    throw new TypeError('tokenwarden: dpop.iatWindow must be a non-negative number of seconds');
-  }
-  const base = options?.publicBaseUrl;
-  if (base !== undefined && normaliseHttpUri(base) === undefined) {
+  checkDpopAlgorithms(algorithms, 'dpop.algorithms');
+  optionalNonNegativeNumber(given.iatWindow, 'dpop.iatWindow', 'seconds');
+  integerAtLeast(given.maxProofSize, 'dpop.maxProofSize', 0, 1, 'characters');
+  optionalObjectWithMethods(given.replayStore, 'dpop.replayStore', ['checkAndStore']);
+  optionalObjectWithMethods(given.nonces, 'dpop.nonces', ['current', 'check']);
+  optionalStringList(given.trustedProxies, 'dpop.trustedProxies');
+  const base = given.publicBaseUrl;
+  if (base !== undefined && (typeof base !== 'string' || normaliseHttpUri(base) === undefined)) {
     throw new TypeError('tokenwarden: dpop.publicBaseUrl must be an absolute http(s) URL');
   }
 }
