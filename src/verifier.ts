@@ -124,7 +124,7 @@ export interface VerifiedToken {
   readonly scopes: readonly string[];
   /** Auth0 RBAC `permissions`. */
   readonly permissions: readonly string[];
-  /** The scheme it was presented under; `Bearer` from `verify()`. */
+  /** The scheme it was presented under; `Bearer` from `verify()`, which refuses bound tokens. */
   readonly scheme: AuthScheme;
   /** For a DPoP-bound token presented with its proof: the proof key's thumbprint and any next nonce. */
   readonly dpop?: DpopBinding | undefined;
@@ -132,7 +132,12 @@ export interface VerifiedToken {
 
 /** Verifies access tokens; create one per API and share it across routes. */
 export interface Verifier {
-  /** Verifies a compact JWT access token. Rejects with a {@link TokenError}. */
+  /**
+   * Verifies a compact JWT access token as a Bearer token, with no request at hand. Rejects with a
+   * {@link TokenError}: `dpop_binding_mismatch` for any sender-constrained token (a `cnf` claim, such
+   * as DPoP's `cnf.jkt`), since there is no proof to check, and for every token when `dpop.mode` is
+   * `'required'`. Use {@link Verifier.authenticate} for those.
+   */
   verify(token: string): Promise<VerifiedToken>;
   /**
    * Finds the token in a request and verifies it. Resolves `undefined` only when there is no token
@@ -167,14 +172,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const config = normaliseOptions(options);
 
   function verify(token: string): Promise<VerifiedToken> {
+    // verify() has no request, hence no DPoP proof: in required mode no token can pass it.
+    if (config.presentation.mode === 'required') return Promise.reject(proofNeeded('mode'));
     let cached: VerifiedToken | undefined;
     try {
       cached = typeof token === 'string' ? fromCache(token) : undefined;
     } catch (error) {
       return Promise.reject(error);
     }
-    if (cached !== undefined) return observed(revalidate(cached), true);
-    return observed(verifyFully(token), false);
+    if (cached !== undefined) {
+      if (cached.claims.cnf !== undefined) return Promise.reject(proofNeeded('cnf'));
+      return observed(revalidate(cached), true);
+    }
+    return observed(verifyFully(token).then(unboundOnly), false);
   }
 
   /**
@@ -385,6 +395,25 @@ function readClock(clock: () => number): number {
     );
   }
   return now;
+}
+
+/**
+ * RFC 9449 §7.2, RFC 8705 §3: a sender-constrained token (any `cnf`) is only good with proof of its
+ * key or certificate, which `verify()`, having no request, never has. Accepting it as Bearer would
+ * make a stolen bound token a bearer token again.
+ */
+function unboundOnly(result: VerifiedToken): VerifiedToken {
+  if (result.claims.cnf !== undefined) throw proofNeeded('cnf');
+  return result;
+}
+
+function proofNeeded(reason: 'cnf' | 'mode'): TokenError {
+  return new TokenError(
+    'dpop_binding_mismatch',
+    reason === 'cnf'
+      ? 'The access token is sender-constrained (cnf): check it with authenticate(request), not verify(token)'
+      : 'This API accepts only DPoP-bound access tokens: check them with authenticate(request), not verify(token)',
+  );
 }
 
 /** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */

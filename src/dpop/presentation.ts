@@ -56,6 +56,8 @@ export interface DpopBinding {
 
 /** Checks how a verified token was presented: bearer rules, or the DPoP proof and binding. */
 export interface PresentationCheck {
+  /** The DPoP mode; `verify()`, which has no request and so no proof, refuses every token in `required`. */
+  readonly mode: DpopMode;
   /** The challenge settings for errors of this verifier. */
   readonly challenge: ChallengeContext;
   /** Whether requests using `scheme` are considered at all (else they count as carrying no token). */
@@ -93,6 +95,13 @@ export function createPresentationCheck(
     if (bound === undefined) {
       throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
     }
+    // A proof checks the key binding only; a second binding (RFC 8705 x5t#S256) would go unchecked.
+    if (Object.keys(auth.claims.cnf as object).some((method) => method !== 'jkt')) {
+      throw new TokenError(
+        'dpop_binding_mismatch',
+        'The access token is also bound to a certificate or key this API cannot check',
+      );
+    }
     let proof: Awaited<ReturnType<typeof verifyDpopProof>>;
     try {
       proof = await verifyDpopProof({
@@ -120,6 +129,7 @@ export function createPresentationCheck(
   }
 
   return {
+    mode,
     challenge,
     accepts: (scheme) => scheme === 'Bearer' || mode !== 'disabled',
     checkScheme(scheme) {
@@ -129,13 +139,27 @@ export function createPresentationCheck(
     },
     check(request, scheme, auth) {
       if (scheme === 'DPoP') return checkProof(request, auth);
-      // RFC 9449 §7.2: a DPoP-bound token must never be accepted as a bearer token.
-      if (boundThumbprintOf(auth.claims) !== undefined) {
-        throw new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token');
-      }
+      // Claims are frozen JSON, so a cnf member is never undefined: the common case costs one lookup.
+      if (auth.claims.cnf !== undefined) throw bearerRefusal(auth);
       return auth;
     },
   };
+}
+
+/**
+ * RFC 9449 §7.2: a DPoP-bound token must never be accepted as a bearer token. Nor may a token bound
+ * any other way (`cnf` with RFC 8705 `x5t#S256`, RFC 7800 `jwk`, or anything else), since this API
+ * cannot check that binding: accepting it would turn a stolen sender-constrained token into a
+ * bearer token.
+ */
+function bearerRefusal(auth: VerifiedToken): TokenError {
+  if (boundThumbprintOf(auth.claims) !== undefined) {
+    return new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token');
+  }
+  return new TokenError(
+    'dpop_binding_mismatch',
+    'The access token is bound to a certificate or key (cnf) this API cannot check',
+  );
 }
 
 const MODES: ReadonlySet<string> = new Set<DpopMode>(['disabled', 'allowed', 'required']);
