@@ -14,6 +14,7 @@ import {
   keyFitsAlgorithm,
 } from '../algorithms.js';
 import { TokenError } from '../errors.js';
+import { publicKeyProblem } from '../key-bounds.js';
 import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
@@ -79,8 +80,9 @@ export interface VerifyDpopProofOptions {
    */
   readonly accessToken?: string | undefined;
   /**
-   * The access token's `cnf.jkt`. When given, it is compared before the proof's `jti` is recorded,
-   * so proofs for tokens bound to other keys never take room in the replay store (§7.1).
+   * The access token's `cnf.jkt`. When given, it is compared with the proof key's thumbprint before
+   * the key is imported or the signature checked, so a proof by any other key costs a hash, not a
+   * signature verification, and never takes room in the replay store (§7.1).
    */
   readonly boundThumbprint?: string | undefined;
   /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA']`] */
@@ -119,8 +121,10 @@ export interface VerifiedDpopProof {
 
 /**
  * Verifies a DPoP proof (RFC 9449 §4.3, with §7.1's `ath` and §8's nonce) and returns its key's
- * thumbprint. Checks run cheapest first, and the proof's `jti` is recorded in the replay store only
- * once everything else has passed, so refused proofs never take room there.
+ * thumbprint. Checks run cheapest first: the proof key is bounded (RSA modulus 2048 to 8192 bits,
+ * public exponent odd and at most 32 bits; EC and OKP coordinates of their curve's length) and
+ * compared with `boundThumbprint` before any key is imported. The proof's `jti` is recorded in the
+ * replay store only once everything else has passed, so refused proofs never take room there.
  *
  * @throws {TokenError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
  *   `dpop_binding_mismatch`. A replay store that fails rejects with its own error (fail closed).
@@ -142,15 +146,17 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const config = normaliseOptions(options);
   const proof = singleProof(options.proof, config.maxProofSize);
   const { header, alg, jwk } = checkProofHeader(proof, config.algorithms);
+  // The client picks the key jose imports and verifies with: it is bounded and compared with the
+  // token's cnf.jkt first, so a hostile or foreign key costs a hash, never a signature check.
+  const thumbprint = await thumbprintOf(jwk);
+  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
+    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+  }
   const claims = await verifySignature(proof, jwk, alg);
   checkRequest(claims, options.method, config.requestUri);
   const now = config.clock();
   checkIssuedAt(claims.iat, now, config.window);
   if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
-  const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
-  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
-    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
-  }
   const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
   // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
   const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
@@ -266,6 +272,22 @@ function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorith
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk does not fit its algorithm');
   }
   return { header, alg: alg as AsymmetricAlgorithm, jwk: jwk as JWK };
+}
+
+/**
+ * The RFC 7638 thumbprint of a proof key within {@link publicKeyProblem}'s bounds, computed from the
+ * JWK's members without importing it.
+ */
+async function thumbprintOf(jwk: JWK): Promise<string> {
+  const problem = publicKeyProblem(jwk as Readonly<Record<string, unknown>>);
+  if (problem !== undefined) {
+    throw new TokenError('dpop_proof_invalid', `The DPoP proof jwk is not acceptable: ${problem}`);
+  }
+  try {
+    return await calculateJwkThumbprint(jwk, 'sha256');
+  } catch (error) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk is not a valid key', { cause: error });
+  }
 }
 
 /** §4.3 check 6 (signature by the key in `jwk`) and check 3 (the claims present and well-typed). */

@@ -208,7 +208,13 @@ export const dpopTable: readonly DpopRow[] = [
   {
     name: 'refuses a proof signed by a key other than the one in its jwk (§4.3 check 6)',
     server: 'allowed',
-    exchange: async (x) => dpopRequest('/api/private', { header: { jwk: x.fixture.otherKey.publicJwk } })(x),
+    exchange: async (x) => {
+      // The token is bound to the jwk the header names, so only the signature check can refuse it.
+      const { issuer, otherKey } = x.fixture;
+      const token = await issuer.signToken({ scope: 'read:messages', cnf: { jkt: otherKey.thumbprint } });
+      const dpop = await proofFor(x, '/api/private', token, { header: { jwk: otherKey.publicJwk } });
+      return [await x.send('/api/private', { authorization: `DPoP ${token}`, dpop })];
+    },
     expected: [proofRefused(/signature is invalid/)],
   },
   {
