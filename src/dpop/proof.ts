@@ -15,10 +15,16 @@ import {
 } from '../algorithms.js';
 import { TokenError } from '../errors.js';
 import { publicKeyProblem } from '../key-bounds.js';
+import { integerInRange } from '../option-checks.js';
 import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
-import type { ReplayStore } from './replay-store.js';
+import {
+  checkAndStoreWithin,
+  DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+  MAX_TIMER_MS,
+  type ReplayStore,
+} from './replay-store.js';
 
 /** The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). */
 export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
@@ -95,6 +101,11 @@ export interface VerifyDpopProofOptions {
   readonly nonces?: DpopNonces | undefined;
   /** Largest proof in characters, checked before any parsing. [8192] */
   readonly maxProofSize?: number | undefined;
+  /**
+   * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1); past it the
+   * proof is refused with `replay_store_unavailable`. [1000]
+   */
+  readonly replayStoreTimeoutMs?: number | undefined;
   /** Seconds since the epoch; inject one in tests. [system clock] */
   readonly clock?: (() => number) | undefined;
 }
@@ -127,7 +138,8 @@ export interface VerifiedDpopProof {
  * replay store only once everything else has passed, so refused proofs never take room there.
  *
  * @throws {TokenError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
- *   `dpop_binding_mismatch`. A replay store that fails rejects with its own error (fail closed).
+ *   `dpop_binding_mismatch`; `replay_store_unavailable` when the replay store fails or does not
+ *   answer within `replayStoreTimeoutMs` (fail closed, the store's error as `cause`).
  * @throws {TypeError} for invalid options or a request `url` that is not an absolute http(s) URI.
  *
  * @example
@@ -160,7 +172,8 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
   // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
   const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
-  if (!(await options.replayStore.checkAndStore(replayKey, claims.iat + config.window))) {
+  const expiresAt = claims.iat + config.window;
+  if (!(await recordProof(options.replayStore, replayKey, expiresAt, config.replayStoreTimeoutMs))) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
   }
   return { thumbprint, jwk, header, claims, nextNonce };
@@ -172,6 +185,7 @@ interface NormalisedOptions {
   readonly window: number;
   readonly maxProofSize: number;
   readonly requestUri: string;
+  readonly replayStoreTimeoutMs: number;
   readonly clock: () => number;
 }
 
@@ -194,6 +208,13 @@ function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
     window: window + tolerance,
     maxProofSize: options.maxProofSize ?? DEFAULT_MAX_PROOF_SIZE,
     requestUri,
+    replayStoreTimeoutMs: integerInRange(
+      options.replayStoreTimeoutMs,
+      'replayStoreTimeoutMs',
+      DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+      { min: 1, max: MAX_TIMER_MS },
+      'milliseconds',
+    ),
     clock: options.clock ?? (() => Date.now() / 1000),
   };
 }
@@ -367,6 +388,25 @@ async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): Promise<
   const message =
     claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
   throw new TokenError('dpop_nonce_required', message, { nonce: current });
+}
+
+/**
+ * §11.1 through the replay store. Only here does a failure mean "cannot check right now" (503): a
+ * store that rejects or misses its deadline refuses the proof, never accepts it.
+ */
+async function recordProof(
+  store: ReplayStore,
+  replayKey: string,
+  expiresAt: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    return await checkAndStoreWithin(store, replayKey, expiresAt, timeoutMs);
+  } catch (error) {
+    throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
+      cause: error,
+    });
+  }
 }
 
 /** A fixed-length key, so the store's memory per entry does not depend on what the client sent. */

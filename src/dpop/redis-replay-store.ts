@@ -1,3 +1,4 @@
+import { nonNegativeNumber } from '../option-checks.js';
 import type { ReplayStore } from './replay-store.js';
 
 /**
@@ -35,15 +36,26 @@ export interface RedisReplayStoreOptions {
   readonly prefix?: string | undefined;
   /** Seconds since the epoch, to turn `expiresAt` into a time to live; inject one in tests. [system clock] */
   readonly clock?: (() => number) | undefined;
+  /**
+   * Seconds each key is kept beyond the proof's window. Every instance turns `expiresAt` into a
+   * time to live with its own clock, while another instance decides with its own whether the proof
+   * is still in its window: an instance whose clock is behind by up to this margin still finds the
+   * key. Costs this many seconds' worth of extra keys. [5]
+   */
+  readonly clockSkewMargin?: number | undefined;
 }
+
+/** Default {@link RedisReplayStoreOptions.clockSkewMargin}, in seconds. */
+export const DEFAULT_CLOCK_SKEW_MARGIN = 5;
 
 /**
  * A replay store shared by every instance of an API through Redis (RFC 9449 §11.1): a proof
  * accepted by one instance is refused as a replay by all the others.
  *
- * Each proof is one `SET key 1 PX <ms> NX`, atomic on the server, expiring when the proof leaves its
- * window, so Redis memory follows the traffic of one window. If Redis fails or times out, the
- * client's error propagates and the proof is refused (fail closed).
+ * Each proof is one `SET key 1 PX <ms> NX`, atomic on the server, expiring `clockSkewMargin`
+ * seconds after the proof leaves its window, so Redis memory follows the traffic of one window. If
+ * Redis fails, the client's error propagates and the proof is refused (fail closed); if it stalls,
+ * the verifier's `dpop.replayStoreTimeoutMs` deadline refuses it.
  *
  * @example
  * ```ts
@@ -59,10 +71,16 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
   }
   const prefix = options.prefix ?? 'tokenwarden:dpop:';
   const clock = options.clock ?? (() => Date.now() / 1000);
+  const margin = nonNegativeNumber(
+    options.clockSkewMargin,
+    'clockSkewMargin',
+    DEFAULT_CLOCK_SKEW_MARGIN,
+    'seconds',
+  );
   return {
     async checkAndStore(jti, expiresAt) {
       // The key must outlive expiresAt itself, hence the extra millisecond; Redis refuses PX 0.
-      const ttl = Math.max(1, Math.ceil((expiresAt - clock()) * 1000) + 1);
+      const ttl = Math.max(1, Math.ceil((expiresAt + margin - clock()) * 1000) + 1);
       const reply = await client.set(`${prefix}${jti}`, '1', {
         NX: true,
         PX: ttl,

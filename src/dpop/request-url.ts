@@ -1,5 +1,6 @@
 import { TokenError } from '../errors.js';
 import type { ResourceRequest } from '../request.js';
+import { normaliseHttpUri } from './htu.js';
 
 /** How to learn the URL clients use to reach this API, which is what a DPoP proof's `htu` names. */
 export interface PublicUrlOptions {
@@ -17,10 +18,19 @@ export interface PublicUrlOptions {
 
 /**
  * The absolute URL of a request as its client addressed it (RFC 9449 §4.3 point 9 compares `htu`
- * with it). Throws `request_invalid` when no usable host is known.
+ * with it). Throws `request_invalid` when no usable host is known, or when no absolute http(s) URL
+ * can be built from the request.
  */
 export function resolvePublicUrl(request: ResourceRequest, options: PublicUrlOptions): string {
-  const target = request.url;
+  const url = publicUrlOf(request, request.url, options);
+  // A Host such as `[`, `a:b:c` or `h:99999` passes the character check but makes no URL.
+  if (normaliseHttpUri(url) === undefined) {
+    throw new TokenError('request_invalid', 'The request URL cannot be built from its Host and target');
+  }
+  return url;
+}
+
+function publicUrlOf(request: ResourceRequest, target: string, options: PublicUrlOptions): string {
   if (options.publicBaseUrl !== undefined) {
     return options.publicBaseUrl.replace(/\/+$/, '') + pathOf(target);
   }
