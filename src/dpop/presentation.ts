@@ -29,7 +29,7 @@ export type DpopMode = 'disabled' | 'allowed' | 'required';
 export interface DpopOptions extends PublicUrlOptions {
   /** See {@link DpopMode}. [`'allowed'`] */
   readonly mode?: DpopMode | undefined;
-  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA] */
+  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA, Ed25519] */
   readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /** How far a proof's `iat` may be from now, on top of `clockTolerance`. [60] */
   readonly iatWindow?: number | undefined;

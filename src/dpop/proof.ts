@@ -26,8 +26,18 @@ import {
   type ReplayStore,
 } from './replay-store.js';
 
-/** The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). */
-export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
+/**
+ * The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). `Ed25519` is
+ * RFC 9864's fully specified name for `EdDSA` over Ed25519, which oauth4webapi and openid-client
+ * send for Ed25519 keys.
+ */
+export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'ES256',
+  'RS256',
+  'PS256',
+  'EdDSA',
+  'Ed25519',
+];
 
 /** Default largest `DPoP` header, in characters: 8 KiB, ample for an RSA-4096 key and its signature. */
 export const DEFAULT_MAX_PROOF_SIZE = 8 * 1024;
@@ -91,7 +101,7 @@ export interface VerifyDpopProofOptions {
    * signature verification, and never takes room in the replay store (§7.1).
    */
   readonly boundThumbprint?: string | undefined;
-  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA']`] */
+  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA','Ed25519']`] */
   readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /** How far `iat` may be from now, each way, before the clock tolerance is added. [60] */
   readonly iatWindow?: number | undefined;

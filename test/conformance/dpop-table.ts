@@ -9,7 +9,7 @@ import {
 import { NOW, PRIVATE_MESSAGE, SCOPED_MESSAGE } from './table.js';
 
 /** The `algs` every DPoP challenge of the default configuration lists (RFC 9449 §7.1). */
-export const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA';
+export const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA Ed25519';
 
 /** How the server of a row treats DPoP: the default, with server nonces (§8), or DPoP only. */
 export type DpopServerKind = 'allowed' | 'nonces' | 'required';

@@ -20,7 +20,7 @@ import { createDpopNonces, type ReplayStore } from '../../src/dpop/index.js';
 const NOW = 1_800_000_000;
 const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
-const ALGS = 'algs="ES256 RS256 PS256 EdDSA"';
+const ALGS = 'algs="ES256 RS256 PS256 EdDSA Ed25519"';
 
 let issuer: TestIssuer;
 let key: DpopKey;
