@@ -46,6 +46,15 @@ export type TokenwardenEvent =
       readonly uri: string;
       readonly kid: string | undefined;
       readonly reason: string;
+    }
+  | {
+      /**
+       * The DPoP replay store failed or missed its deadline (`dpop.replayStoreTimeoutMs`); the
+       * request was refused with 503 `replay_store_unavailable`.
+       */
+      readonly type: 'replay_store_failed';
+      /** What happened: `timed out after 1000 ms`, or the store's error message. */
+      readonly reason: string;
     };
 
 /** Receives {@link TokenwardenEvent}s. Errors it throws are swallowed so logging cannot break auth. */

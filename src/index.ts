@@ -32,6 +32,7 @@ export {
   type MemoryReplayStoreOptions,
   type ReplayStore,
   ReplayStoreFullError,
+  ReplayStoreTimeoutError,
 } from './dpop/replay-store.js';
 export type { PublicUrlOptions } from './dpop/request-url.js';
 export {

@@ -180,3 +180,23 @@ export function optionalObjectWithMethods(
   }
   return candidate;
 }
+
+/**
+ * A whole number from `min` to `max`, or `fallback` when `value` is `undefined`. For timer delays,
+ * `max` is 2^31 − 1 ms: a longer `setTimeout` fires at once.
+ */
+export function integerInRange(
+  value: unknown,
+  name: string,
+  fallback: number,
+  range: { readonly min: number; readonly max: number },
+  unit: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    throw new TypeError(
+      `tokenwarden: ${name} must be a whole number of ${unit} from ${range.min} to ${range.max} (got ${describeValue(value)})`,
+    );
+  }
+  return value;
+}

@@ -541,7 +541,7 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     credentialsOptional: options.credentialsOptional ?? false,
     cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
     onEvent: options.onEvent,
-    presentation: createPresentationCheck(options.dpop, clockTolerance, clock),
+    presentation: createPresentationCheck(options.dpop, clockTolerance, clock, options.onEvent),
   };
 }
 

@@ -95,8 +95,14 @@ function resourceRequestOf(c: Context, remoteAddress: HonoAuthOptions['remoteAdd
     remoteAddress === undefined
       ? incoming.socket
       : { encrypted: incoming.socket?.encrypted === true, remoteAddress: remoteAddress(c) };
-  // The absolute URL @hono/node-server built, so a DPoP proof's htu is compared as on other runtimes.
-  return fromNodeRequest({ method: c.req.method, url: c.req.url, headers: incoming.headers, socket });
+  // Node's raw request target, as under Express, Fastify and Koa: the URL @hono/node-server built
+  // has its dot segments resolved already, and a DPoP request with any is refused.
+  return fromNodeRequest({
+    method: c.req.method,
+    url: incoming.url ?? c.req.url,
+    headers: incoming.headers,
+    socket,
+  });
 }
 
 /** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */

@@ -23,5 +23,6 @@ export {
   type MemoryReplayStoreOptions,
   type ReplayStore,
   ReplayStoreFullError,
+  ReplayStoreTimeoutError,
 } from './replay-store.js';
 export { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';

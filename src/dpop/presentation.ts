@@ -1,8 +1,10 @@
 import type { AsymmetricAlgorithm } from '../algorithms.js';
 import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
+import { type EventListener, emit } from '../events.js';
 import {
   checkKnownKeys,
   integerAtLeast,
+  integerInRange,
   optionalNonNegativeNumber,
   optionalObjectWithMethods,
   optionalStringList,
@@ -14,8 +16,19 @@ import type { VerifiedToken } from '../verifier.js';
 import { boundThumbprintOf } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
-import { checkDpopAlgorithms, DEFAULT_DPOP_ALGORITHMS, verifyDpopProof } from './proof.js';
-import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
+import {
+  checkDpopAlgorithms,
+  DEFAULT_DPOP_ALGORITHMS,
+  type VerifiedDpopProof,
+  verifyDpopProof,
+} from './proof.js';
+import {
+  createMemoryReplayStore,
+  DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+  MAX_TIMER_MS,
+  type ReplayStore,
+  ReplayStoreTimeoutError,
+} from './replay-store.js';
 import { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';
 
 /**
@@ -30,7 +43,7 @@ export type DpopMode = 'disabled' | 'allowed' | 'required';
 export interface DpopOptions extends PublicUrlOptions {
   /** See {@link DpopMode}. [`'allowed'`] */
   readonly mode?: DpopMode | undefined;
-  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA] */
+  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA, Ed25519] */
   readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /** How far a proof's `iat` may be from now, on top of `clockTolerance`. [60] */
   readonly iatWindow?: number | undefined;
@@ -44,6 +57,12 @@ export interface DpopOptions extends PublicUrlOptions {
   readonly nonces?: DpopNonces | undefined;
   /** Largest proof in characters. [8192] */
   readonly maxProofSize?: number | undefined;
+  /**
+   * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1). Past it the
+   * request is refused with 503 `replay_store_unavailable` and a `replay_store_failed` event, so a
+   * stalled Redis cannot hold requests pending. [1000]
+   */
+  readonly replayStoreTimeoutMs?: number | undefined;
 }
 
 /** The DPoP facts of an accepted request. */
@@ -75,15 +94,26 @@ export interface PresentationCheck {
   ): VerifiedToken | Promise<VerifiedToken>;
 }
 
-/** Builds the presentation rules for a verifier from its `dpop` option. */
+/**
+ * Builds the presentation rules for a verifier from its `dpop` option; replay store failures are
+ * reported to `onEvent`.
+ */
 export function createPresentationCheck(
   options: DpopOptions | undefined,
   clockTolerance: number,
   clock: () => number,
+  onEvent?: EventListener | undefined,
 ): PresentationCheck {
   const mode = options?.mode ?? 'allowed';
   const algorithms = options?.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
   checkDpopOptions(options, mode, algorithms);
+  const replayStoreTimeoutMs = integerInRange(
+    options?.replayStoreTimeoutMs,
+    'dpop.replayStoreTimeoutMs',
+    DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+    { min: 1, max: MAX_TIMER_MS },
+    'milliseconds',
+  );
   const replayStore = options?.replayStore ?? createMemoryReplayStore({ clock });
   const challenge: ChallengeContext = {
     schemes: mode === 'disabled' ? ['Bearer'] : mode === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'],
@@ -102,7 +132,7 @@ export function createPresentationCheck(
         'The access token is also bound to a certificate or key this API cannot check',
       );
     }
-    let proof: Awaited<ReturnType<typeof verifyDpopProof>>;
+    let proof: VerifiedDpopProof;
     try {
       proof = await verifyDpopProof({
         proof: request.header('dpop'),
@@ -116,14 +146,14 @@ export function createPresentationCheck(
         clockTolerance,
         nonces: options?.nonces,
         maxProofSize: options?.maxProofSize,
+        replayStoreTimeoutMs,
         clock,
       });
     } catch (error) {
-      if (error instanceof TokenError) throw error;
-      // The replay store failed (full, or Redis unreachable): refuse rather than risk a replay.
-      throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
-        cause: error,
-      });
+      if (error instanceof TokenError && error.code === 'replay_store_unavailable') {
+        emit(onEvent, { type: 'replay_store_failed', reason: failureReason(error.cause) });
+      }
+      throw error;
     }
     return { ...auth, scheme: 'DPoP', dpop: { thumbprint: proof.thumbprint, nextNonce: proof.nextNonce } };
   }
@@ -162,6 +192,12 @@ function bearerRefusal(auth: VerifiedToken): TokenError {
   );
 }
 
+/** A short account of a replay store failure for logs: the store's own message, never a stack. */
+function failureReason(cause: unknown): string {
+  if (cause instanceof ReplayStoreTimeoutError) return `timed out after ${cause.timeoutMs} ms`;
+  return cause instanceof Error ? cause.message : 'unexpected failure';
+}
+
 const MODES: ReadonlySet<string> = new Set<DpopMode>(['disabled', 'allowed', 'required']);
 
 const DPOP_OPTION_KEYS = optionKeys<DpopOptions>({
@@ -173,6 +209,7 @@ const DPOP_OPTION_KEYS = optionKeys<DpopOptions>({
   maxProofSize: true,
   publicBaseUrl: true,
   trustedProxies: true,
+  replayStoreTimeoutMs: true,
 });
 
 /**

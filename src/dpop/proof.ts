@@ -14,10 +14,12 @@ import {
   keyFitsAlgorithm,
 } from '../algorithms.js';
 import { TokenError } from '../errors.js';
+import { publicKeyProblem } from '../key-bounds.js';
 import {
   checkKnownKeys,
   describeValue,
   integerAtLeast,
+  integerInRange,
   nonNegativeNumber,
   optionalFunction,
   optionalObjectWithMethods,
@@ -27,10 +29,25 @@ import {
 import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
-import type { ReplayStore } from './replay-store.js';
+import {
+  checkAndStoreWithin,
+  DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+  MAX_TIMER_MS,
+  type ReplayStore,
+} from './replay-store.js';
 
-/** The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). */
-export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
+/**
+ * The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). `Ed25519` is
+ * RFC 9864's fully specified name for `EdDSA` over Ed25519, which oauth4webapi and openid-client
+ * send for Ed25519 keys.
+ */
+export const DEFAULT_DPOP_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'ES256',
+  'RS256',
+  'PS256',
+  'EdDSA',
+  'Ed25519',
+];
 
 /** Default largest `DPoP` header, in characters: 8 KiB, ample for an RSA-4096 key and its signature. */
 export const DEFAULT_MAX_PROOF_SIZE = 8 * 1024;
@@ -89,11 +106,12 @@ export interface VerifyDpopProofOptions {
    */
   readonly accessToken?: string | undefined;
   /**
-   * The access token's `cnf.jkt`. When given, it is compared before the proof's `jti` is recorded,
-   * so proofs for tokens bound to other keys never take room in the replay store (§7.1).
+   * The access token's `cnf.jkt`. When given, it is compared with the proof key's thumbprint before
+   * the key is imported or the signature checked, so a proof by any other key costs a hash, not a
+   * signature verification, and never takes room in the replay store (§7.1).
    */
   readonly boundThumbprint?: string | undefined;
-  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA']`] */
+  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA','Ed25519']`] */
   readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /** How far `iat` may be from now, each way, before the clock tolerance is added. [60] */
   readonly iatWindow?: number | undefined;
@@ -103,6 +121,11 @@ export interface VerifyDpopProofOptions {
   readonly nonces?: DpopNonces | undefined;
   /** Largest proof in characters, checked before any parsing. [8192] */
   readonly maxProofSize?: number | undefined;
+  /**
+   * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1); past it the
+   * proof is refused with `replay_store_unavailable`. [1000]
+   */
+  readonly replayStoreTimeoutMs?: number | undefined;
   /** Seconds since the epoch; inject one in tests. [system clock] */
   readonly clock?: (() => number) | undefined;
 }
@@ -129,11 +152,14 @@ export interface VerifiedDpopProof {
 
 /**
  * Verifies a DPoP proof (RFC 9449 §4.3, with §7.1's `ath` and §8's nonce) and returns its key's
- * thumbprint. Checks run cheapest first, and the proof's `jti` is recorded in the replay store only
- * once everything else has passed, so refused proofs never take room there.
+ * thumbprint. Checks run cheapest first: the proof key is bounded (RSA modulus 2048 to 8192 bits,
+ * public exponent odd and at most 32 bits; EC and OKP coordinates of their curve's length) and
+ * compared with `boundThumbprint` before any key is imported. The proof's `jti` is recorded in the
+ * replay store only once everything else has passed, so refused proofs never take room there.
  *
  * @throws {TokenError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
- *   `dpop_binding_mismatch`. A replay store that fails rejects with its own error (fail closed).
+ *   `dpop_binding_mismatch`; `replay_store_unavailable` when the replay store fails or does not
+ *   answer within `replayStoreTimeoutMs` (fail closed, the store's error as `cause`).
  * @throws {TypeError} for invalid options or a request `url` that is not an absolute http(s) URI.
  *
  * @example
@@ -152,6 +178,12 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const config = normaliseOptions(options);
   const proof = singleProof(options.proof, config.maxProofSize);
   const { header, alg, jwk } = checkProofHeader(proof, config.algorithms);
+  // The client picks the key jose imports and verifies with: it is bounded and compared with the
+  // token's cnf.jkt first, so a hostile or foreign key costs a hash, never a signature check.
+  const thumbprint = await thumbprintOf(jwk);
+  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
+    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+  }
   const claims = await verifySignature(proof, jwk, alg);
   checkRequest(claims, options.method, config.requestUri);
   const now = config.clock();
@@ -164,14 +196,11 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   }
   checkIssuedAt(claims.iat, now, config.window);
   if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
-  const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
-  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
-    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
-  }
   const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
   // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
   const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
-  if (!(await options.replayStore.checkAndStore(replayKey, claims.iat + config.window))) {
+  const expiresAt = claims.iat + config.window;
+  if (!(await recordProof(options.replayStore, replayKey, expiresAt, config.replayStoreTimeoutMs))) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
   }
   return { thumbprint, jwk, header, claims, nextNonce };
@@ -183,6 +212,7 @@ interface NormalisedOptions {
   readonly window: number;
   readonly maxProofSize: number;
   readonly requestUri: string;
+  readonly replayStoreTimeoutMs: number;
   readonly clock: () => number;
 }
 
@@ -198,6 +228,7 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyDpopProofOptions>({
   clockTolerance: true,
   nonces: true,
   maxProofSize: true,
+  replayStoreTimeoutMs: true,
   clock: true,
 });
 
@@ -228,6 +259,13 @@ function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
       'characters',
     ),
     requestUri,
+    replayStoreTimeoutMs: integerInRange(
+      options.replayStoreTimeoutMs,
+      'replayStoreTimeoutMs',
+      DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+      { min: 1, max: MAX_TIMER_MS },
+      'milliseconds',
+    ),
     clock: optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000),
   };
 }
@@ -323,6 +361,22 @@ function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorith
   return { header, alg: alg as AsymmetricAlgorithm, jwk: jwk as JWK };
 }
 
+/**
+ * The RFC 7638 thumbprint of a proof key within {@link publicKeyProblem}'s bounds, computed from the
+ * JWK's members without importing it.
+ */
+async function thumbprintOf(jwk: JWK): Promise<string> {
+  const problem = publicKeyProblem(jwk as Readonly<Record<string, unknown>>);
+  if (problem !== undefined) {
+    throw new TokenError('dpop_proof_invalid', `The DPoP proof jwk is not acceptable: ${problem}`);
+  }
+  try {
+    return await calculateJwkThumbprint(jwk, 'sha256');
+  } catch (error) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk is not a valid key', { cause: error });
+  }
+}
+
 /** §4.3 check 6 (signature by the key in `jwk`) and check 3 (the claims present and well-typed). */
 async function verifySignature(proof: string, jwk: JWK, alg: AsymmetricAlgorithm): Promise<DpopProofClaims> {
   let payload: Uint8Array;
@@ -400,6 +454,25 @@ async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): Promise<
   const message =
     claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
   throw new TokenError('dpop_nonce_required', message, { nonce: current });
+}
+
+/**
+ * §11.1 through the replay store. Only here does a failure mean "cannot check right now" (503): a
+ * store that rejects or misses its deadline refuses the proof, never accepts it.
+ */
+async function recordProof(
+  store: ReplayStore,
+  replayKey: string,
+  expiresAt: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    return await checkAndStoreWithin(store, replayKey, expiresAt, timeoutMs);
+  } catch (error) {
+    throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
+      cause: error,
+    });
+  }
 }
 
 /** A fixed-length key, so the store's memory per entry does not depend on what the client sent. */

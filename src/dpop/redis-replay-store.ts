@@ -1,6 +1,7 @@
 import {
   checkKnownKeys,
   describeValue,
+  nonNegativeNumber,
   optionalFunction,
   optionKeys,
   optionsObject,
@@ -42,21 +43,33 @@ export interface RedisReplayStoreOptions {
   readonly prefix?: string | undefined;
   /** Seconds since the epoch, to turn `expiresAt` into a time to live; inject one in tests. [system clock] */
   readonly clock?: (() => number) | undefined;
+  /**
+   * Seconds each key is kept beyond the proof's window. Every instance turns `expiresAt` into a
+   * time to live with its own clock, while another instance decides with its own whether the proof
+   * is still in its window: an instance whose clock is behind by up to this margin still finds the
+   * key. Costs this many seconds' worth of extra keys. [5]
+   */
+  readonly clockSkewMargin?: number | undefined;
 }
 
 const REDIS_STORE_OPTION_KEYS = optionKeys<RedisReplayStoreOptions>({
   client: true,
   prefix: true,
   clock: true,
+  clockSkewMargin: true,
 });
+
+/** Default {@link RedisReplayStoreOptions.clockSkewMargin}, in seconds. */
+export const DEFAULT_CLOCK_SKEW_MARGIN = 5;
 
 /**
  * A replay store shared by every instance of an API through Redis (RFC 9449 §11.1): a proof
  * accepted by one instance is refused as a replay by all the others.
  *
- * Each proof is one `SET key 1 PX <ms> NX`, atomic on the server, expiring when the proof leaves its
- * window, so Redis memory follows the traffic of one window. If Redis fails or times out, the
- * client's error propagates and the proof is refused (fail closed).
+ * Each proof is one `SET key 1 PX <ms> NX`, atomic on the server, expiring `clockSkewMargin`
+ * seconds after the proof leaves its window, so Redis memory follows the traffic of one window. If
+ * Redis fails, the client's error propagates and the proof is refused (fail closed); if it stalls,
+ * the verifier's `dpop.replayStoreTimeoutMs` deadline refuses it.
  *
  * @example
  * ```ts
@@ -77,13 +90,19 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
     throw new TypeError(`tokenwarden: prefix must be a string (got ${describeValue(options.prefix)})`);
   }
   const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
+  const margin = nonNegativeNumber(
+    options.clockSkewMargin,
+    'clockSkewMargin',
+    DEFAULT_CLOCK_SKEW_MARGIN,
+    'seconds',
+  );
   return {
     async checkAndStore(jti, expiresAt) {
       const now = clock();
       // A NaN time to live is no expiry Redis would honour; refuse rather than send it.
       if (!Number.isFinite(now)) throw new Error('tokenwarden: the replay store clock gave no finite time');
       // The key must outlive expiresAt itself, hence the extra millisecond; Redis refuses PX 0.
-      const ttl = Math.max(1, Math.ceil((expiresAt - now) * 1000) + 1);
+      const ttl = Math.max(1, Math.ceil((expiresAt + margin - now) * 1000) + 1);
       const reply = await client.set(`${prefix}${jti}`, '1', {
         NX: true,
         PX: ttl,

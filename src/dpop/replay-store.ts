@@ -35,6 +35,57 @@ export class ReplayStoreFullError extends Error {
   }
 }
 
+/** Rejected with when the replay store has not answered within its deadline. */
+export class ReplayStoreTimeoutError extends Error {
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(`The DPoP replay store did not answer within ${timeoutMs} ms`);
+    this.name = 'ReplayStoreTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Default deadline of a replay store answer, in milliseconds. */
+export const DEFAULT_REPLAY_STORE_TIMEOUT_MS = 1000;
+
+/** Longest `setTimeout` delay: a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `store.checkAndStore(jti, expiresAt)` with a deadline: a store that has not answered within
+ * `timeoutMs` (Redis frozen, a network partition without a reset) rejects with
+ * {@link ReplayStoreTimeoutError} rather than holding the request for ever. The timer is cleared as
+ * soon as the store answers and never keeps the process alive on its own.
+ */
+export function checkAndStoreWithin(
+  store: ReplayStore,
+  jti: string,
+  expiresAt: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ReplayStoreTimeoutError(timeoutMs)), timeoutMs);
+    // Node and Bun timers have unref(); elsewhere the timer is a number and nothing needs doing.
+    (timer as unknown as { unref?: () => void }).unref?.();
+    const settle =
+      <T>(finish: (value: T) => void) =>
+      (value: T) => {
+        clearTimeout(timer);
+        finish(value);
+      };
+    let answer: Promise<boolean>;
+    try {
+      answer = store.checkAndStore(jti, expiresAt);
+    } catch (error) {
+      settle(reject)(error);
+      return;
+    }
+    Promise.resolve(answer).then(settle(resolve), settle(reject));
+  });
+}
+
 /** Options for {@link createMemoryReplayStore}. Defaults in brackets. */
 export interface MemoryReplayStoreOptions {
   /**

@@ -1,12 +1,10 @@
-import { base64url, importJWK, type JWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import { type Algorithm, keyFitsAlgorithm } from '../algorithms.js';
 import { TokenError } from '../errors.js';
+import { MIN_RSA_MODULUS_BITS, rsaKeyProblem } from '../key-bounds.js';
 
 /** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-/** Smallest RSA modulus accepted (RFC 7518 §3.3, RFC 8725 §3.5). */
-export const MIN_RSA_BITS = 2048;
 
 /** A verified-usable public key set: keys by `kid`, plus the keys that have none. */
 export interface KeySet {
@@ -68,26 +66,14 @@ function unusableReason(candidate: unknown): string | undefined {
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
     return 'key_ops does not allow verify';
   }
-  if (jwk.kty === 'RSA' && rsaModulusBits(jwk.n) < MIN_RSA_BITS)
-    return `RSA modulus under ${MIN_RSA_BITS} bits`;
+  // Bounded like DPoP proof keys: a huge modulus or exponent would make every verification dear.
+  if (jwk.kty === 'RSA') {
+    const problem = rsaKeyProblem(jwk);
+    if (problem !== undefined) return problem;
+  }
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'kid is not a string';
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return 'alg is not a string';
   return undefined;
-}
-
-/** Bit length of an RSA modulus given as the JWK `n` member (RFC 7518 §6.3.1.1); 0 when unreadable. */
-function rsaModulusBits(n: unknown): number {
-  if (typeof n !== 'string' || !/^[A-Za-z0-9_-]+$/.test(n)) return 0;
-  let bytes: Uint8Array;
-  try {
-    bytes = base64url.decode(n);
-  } catch {
-    return 0;
-  }
-  let first = 0;
-  while (first < bytes.length && bytes[first] === 0) first += 1;
-  if (first === bytes.length) return 0;
-  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first] as number));
 }
 
 /**
@@ -105,7 +91,7 @@ export function selectKey(keySet: KeySet, kid: string | undefined, alg: Algorith
   return fitting[0];
 }
 
-/** Turns a JWK into a Web Crypto key for `alg`, refusing RSA keys under {@link MIN_RSA_BITS}. */
+/** Turns a JWK into a Web Crypto key for `alg`, refusing RSA keys under {@link MIN_RSA_MODULUS_BITS}. */
 export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<CryptoKey> {
   let key: CryptoKey | Uint8Array;
   try {
@@ -115,7 +101,7 @@ export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<C
   }
   if (key instanceof Uint8Array) throw new TokenError('key_not_found', 'The signing key is not usable');
   const modulusLength = (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
-  if (jwk.kty === 'RSA' && (typeof modulusLength !== 'number' || modulusLength < MIN_RSA_BITS)) {
+  if (jwk.kty === 'RSA' && (typeof modulusLength !== 'number' || modulusLength < MIN_RSA_MODULUS_BITS)) {
     throw new TokenError('key_not_found', 'The signing key is too short');
   }
   return key;

@@ -9,7 +9,7 @@ import {
 import { NOW, PRIVATE_MESSAGE, SCOPED_MESSAGE } from './table.js';
 
 /** The `algs` every DPoP challenge of the default configuration lists (RFC 9449 §7.1). */
-export const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA';
+export const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA Ed25519';
 
 /** How the server of a row treats DPoP: the default, with server nonces (§8), or DPoP only. */
 export type DpopServerKind = 'allowed' | 'nonces' | 'required';
@@ -208,7 +208,13 @@ export const dpopTable: readonly DpopRow[] = [
   {
     name: 'refuses a proof signed by a key other than the one in its jwk (§4.3 check 6)',
     server: 'allowed',
-    exchange: async (x) => dpopRequest('/api/private', { header: { jwk: x.fixture.otherKey.publicJwk } })(x),
+    exchange: async (x) => {
+      // The token is bound to the jwk the header names, so only the signature check can refuse it.
+      const { issuer, otherKey } = x.fixture;
+      const token = await issuer.signToken({ scope: 'read:messages', cnf: { jkt: otherKey.thumbprint } });
+      const dpop = await proofFor(x, '/api/private', token, { header: { jwk: otherKey.publicJwk } });
+      return [await x.send('/api/private', { authorization: `DPoP ${token}`, dpop })];
+    },
     expected: [proofRefused(/signature is invalid/)],
   },
   {

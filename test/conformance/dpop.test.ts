@@ -151,6 +151,7 @@ const MISCONFIGURED: readonly [string, DpopOptions][] = [
   ['no proof algorithm', { algorithms: [] }],
   ['a negative iatWindow', { iatWindow: -1 }],
   ['a publicBaseUrl that is not an absolute URL', { publicBaseUrl: 'api.example.com' }],
+  ['a replayStoreTimeoutMs of 0', { replayStoreTimeoutMs: 0 }],
 ];
 
 describe.each(frameworks.map((framework) => [framework.name, framework] as const))(

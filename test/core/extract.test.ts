@@ -34,7 +34,7 @@ describe('RFC 6750 §2.1 Authorization request header', () => {
     expect(extractToken(request)).toBeUndefined();
     const error = await rejectionOf(verifierFor(ring).authenticate(request));
     expect(error.code).toBe('token_missing');
-    expect(error.wwwAuthenticate).toBe('Bearer, DPoP algs="ES256 RS256 PS256 EdDSA"');
+    expect(error.wwwAuthenticate).toBe('Bearer, DPoP algs="ES256 RS256 PS256 EdDSA Ed25519"');
   });
 
   it.each([

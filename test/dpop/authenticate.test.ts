@@ -20,7 +20,7 @@ import { createDpopNonces, type ReplayStore } from '../../src/dpop/index.js';
 const NOW = 1_800_000_000;
 const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
-const ALGS = 'algs="ES256 RS256 PS256 EdDSA"';
+const ALGS = 'algs="ES256 RS256 PS256 EdDSA Ed25519"';
 
 let issuer: TestIssuer;
 let key: DpopKey;
@@ -319,12 +319,88 @@ describe('the public URL a proof signs, behind a reverse proxy', () => {
         {
           authorization: `DPoP ${boundToken}`,
           dpop: await proofFor(boundToken, { url: publicUrl }),
-          forwarded: 'for=192.0.2.60;proto=https;host=public.example.com, for=10.0.0.1',
+          forwarded: 'for=192.0.2.60;proto=https;host=public.example.com',
         },
         { remoteAddress: '10.0.0.7' },
       ),
     );
     expect(auth?.scheme).toBe('DPoP');
+  });
+
+  /** Outcome of a request through the trusted proxy 10.0.0.7 whose proof was made for `url`. */
+  async function throughProxy(url: string, headers: Record<string, string | string[]>) {
+    return verifier({ dpop: { trustedProxies: ['10.0.0.7'] } })
+      .authenticate(
+        request(
+          { authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken, { url }), ...headers },
+          { remoteAddress: '10.0.0.7' },
+        ),
+      )
+      .then(
+        (auth) => auth?.scheme,
+        (error: TokenError) => error.code,
+      );
+  }
+
+  const attackerUrl = 'https://attacker.example/api/private';
+
+  it('believes the last Forwarded element, the one the nearest trusted proxy appended', async () => {
+    // The client sent the first element itself; the proxy appended the second.
+    const forwarded =
+      'for=1.2.3.4;proto=https;host=attacker.example, for=192.0.2.60;proto=https;host=public.example.com';
+    expect(await throughProxy(publicUrl, { forwarded })).toBe('DPoP');
+    expect(await throughProxy(attackerUrl, { forwarded })).toBe('dpop_proof_invalid');
+  });
+
+  it('takes the last X-Forwarded-Host and X-Forwarded-Proto values, the ones the nearest trusted proxy appended', async () => {
+    const headers = {
+      'x-forwarded-proto': 'http, https',
+      'x-forwarded-host': 'attacker.example, public.example.com',
+    };
+    expect(await throughProxy(publicUrl, headers)).toBe('DPoP');
+    expect(await throughProxy(attackerUrl, headers)).toBe('dpop_proof_invalid');
+    expect(await throughProxy('http://public.example.com/api/private', headers)).toBe('dpop_proof_invalid');
+  });
+
+  it('joins Forwarded header lines in order before taking the last element', async () => {
+    const forwarded = [
+      'for=1.2.3.4;proto=https;host=attacker.example',
+      'for=192.0.2.60;proto=https;host=public.example.com',
+    ];
+    expect(await throughProxy(publicUrl, { forwarded })).toBe('DPoP');
+    expect(await throughProxy(attackerUrl, { forwarded })).toBe('dpop_proof_invalid');
+  });
+
+  it('joins X-Forwarded-Host header lines in order before taking the last value', async () => {
+    const headers = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': ['attacker.example', 'public.example.com'],
+    };
+    expect(await throughProxy(publicUrl, headers)).toBe('DPoP');
+    expect(await throughProxy(attackerUrl, headers)).toBe('dpop_proof_invalid');
+  });
+
+  it('does not fall back to an earlier Forwarded element when the last one names no host', async () => {
+    const forwarded = 'for=1.2.3.4;proto=https;host=attacker.example, for=192.0.2.60';
+    expect(await throughProxy(attackerUrl, { forwarded })).toBe('dpop_proof_invalid');
+    expect(await throughProxy(URL_SEEN, { forwarded })).toBe('DPoP');
+  });
+
+  it('refuses a path with dot segments under publicBaseUrl too', async () => {
+    const error = await rejection(
+      verifier({ dpop: { publicBaseUrl: 'https://public.example.com' } }).authenticate(
+        fromNodeRequest({
+          method: 'GET',
+          url: '/api/admin/../private',
+          headers: {
+            host: 'api.example.test',
+            authorization: `DPoP ${boundToken}`,
+            dpop: await proofFor(boundToken, { url: publicUrl }),
+          },
+        }),
+      ),
+    );
+    expect(error.code).toBe('request_invalid');
   });
 
   it('ignores forwarded headers from any other peer', async () => {
@@ -344,16 +420,16 @@ describe('the public URL a proof signs, behind a reverse proxy', () => {
     expect(error.code).toBe('dpop_proof_invalid');
   });
 
-  it('refuses a request whose Host header is unusable with request_invalid', async () => {
-    const error = await rejection(
-      verifier().authenticate(
-        request({
-          authorization: `DPoP ${boundToken}`,
-          dpop: await proofFor(boundToken),
-          host: 'bad host/x',
-        }),
-      ),
-    );
-    expect(error.code).toBe('request_invalid');
-  });
+  it.each(['bad host/x', '[', 'a:b:c', 'h:99999'])(
+    'refuses a request whose Host header (%s) makes no URL with request_invalid, not a 503',
+    async (host) => {
+      const error = await rejection(
+        verifier().authenticate(
+          request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken), host }),
+        ),
+      );
+      expect(error.code).toBe('request_invalid');
+      expect(error.status).toBe(400);
+    },
+  );
 });

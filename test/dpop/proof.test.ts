@@ -528,9 +528,12 @@ describe('RFC 9449 §4.3 proof checks', () => {
       const replayStore = createMemoryReplayStore({ max: 1, clock: () => now });
       await verifyDpopProof(requestOptions(await proofWith(), { replayStore, clock: () => now }));
       now = NOW + 60;
-      await expect(
+      const full = await expectDpopError(
         verifyDpopProof(requestOptions(await proofWith({ iat: now }), { replayStore, clock: () => now })),
-      ).rejects.toThrow(ReplayStoreFullError);
+        'replay_store_unavailable',
+        /cannot be checked/,
+      );
+      expect(full.cause).toBeInstanceOf(ReplayStoreFullError);
       now = NOW + 61;
       await expect(
         verifyDpopProof(requestOptions(await proofWith({ iat: now }), { replayStore, clock: () => now })),
@@ -547,10 +550,27 @@ describe('RFC 9449 §4.3 proof checks', () => {
       expect(replayStore.size).toBe(0);
     });
 
-    it('refuses the proof when the replay store cannot answer', async () => {
+    it('refuses the proof with replay_store_unavailable when the replay store cannot answer', async () => {
       const replayStore = { checkAndStore: () => Promise.reject(new Error('store down')) };
-      await expect(verifyDpopProof(requestOptions(await proofWith(), { replayStore }))).rejects.toThrow(
-        'store down',
+      const error = await expectDpopError(
+        verifyDpopProof(requestOptions(await proofWith(), { replayStore })),
+        'replay_store_unavailable',
+        /cannot be checked/,
+      );
+      expect(error.status).toBe(503);
+      expect(error.cause).toEqual(new Error('store down'));
+    });
+
+    it('refuses the proof with replay_store_unavailable when the replay store throws synchronously', async () => {
+      const replayStore = {
+        checkAndStore: (): Promise<boolean> => {
+          throw new Error('not connected');
+        },
+      };
+      await expectDpopError(
+        verifyDpopProof(requestOptions(await proofWith(), { replayStore })),
+        'replay_store_unavailable',
+        /cannot be checked/,
       );
     });
   });

@@ -56,13 +56,13 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
     expect(results.filter((result) => result === true)).toHaveLength(1);
   });
 
-  it('sets the key under the prefix, expiring when the proof leaves its window', async () => {
+  it('sets the key under the prefix, expiring clockSkewMargin (5 s) after the proof leaves its window', async () => {
     const client = await connectedClient();
     const store = createRedisReplayStore({ client, prefix: 'test:ttl:', clock });
     expect(await store.checkAndStore('expiring', NOW + 90)).toBe(true);
     const ttl = await client.pTTL('test:ttl:expiring');
-    expect(ttl).toBeGreaterThan(89_000);
-    expect(ttl).toBeLessThanOrEqual(90_001);
+    expect(ttl).toBeGreaterThan(94_000);
+    expect(ttl).toBeLessThanOrEqual(95_001);
   });
 
   it('forgets the jti once Redis has expired it', async () => {
@@ -112,9 +112,39 @@ describe('Redis replay store without a server', () => {
       [
         'tokenwarden:dpop:jti',
         '1',
-        { NX: true, PX: 60_001, condition: 'NX', expiration: { type: 'PX', value: 60_001 } },
+        { NX: true, PX: 65_001, condition: 'NX', expiration: { type: 'PX', value: 65_001 } },
       ],
     ]);
+  });
+
+  it.each([
+    [0, 60_001],
+    [30, 90_001],
+    [0.25, 60_251],
+  ])(
+    'keeps each key clockSkewMargin (%s s) past the proof window, for instances whose clocks differ',
+    async (clockSkewMargin, ttl) => {
+      const ttls: number[] = [];
+      const client = {
+        set: (_key: string, _value: string, options: { PX: number }) => {
+          ttls.push(options.PX);
+          return Promise.resolve('OK');
+        },
+      };
+      await createRedisReplayStore({ client, clock, clockSkewMargin }).checkAndStore('jti', NOW + 60);
+      expect(ttls).toEqual([ttl]);
+    },
+  );
+
+  it.each([
+    ['a negative number', -1],
+    ['NaN', Number.NaN],
+    ['a string', '5'],
+  ])('refuses a clockSkewMargin of %s with a TypeError naming it', (_name, clockSkewMargin) => {
+    const client = { set: () => Promise.resolve('OK') };
+    expect(() => createRedisReplayStore({ client, clockSkewMargin: clockSkewMargin as number })).toThrow(
+      /clockSkewMargin/,
+    );
   });
 
   it('needs a client with a set method', () => {

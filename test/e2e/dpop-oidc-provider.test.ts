@@ -204,7 +204,7 @@ describe.each(frameworks.map((framework) => [framework.name, framework] as const
       expect(error.status).toBe(401);
       const challenge = error.cause.find((entry) => entry.scheme === 'dpop');
       expect(challenge?.parameters.error).toBe('invalid_token');
-      expect(challenge?.parameters.algs).toBe('ES256 RS256 PS256 EdDSA');
+      expect(challenge?.parameters.algs).toBe('ES256 RS256 PS256 EdDSA Ed25519');
     });
 
     it('refuses the same token sent as a Bearer token (§7.2)', async () => {

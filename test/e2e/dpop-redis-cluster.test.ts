@@ -156,7 +156,7 @@ describe.skipIf(skipWithoutRedis)(
           error_description: 'The DPoP proof was already used',
         });
         expect(replayed.headers.get('www-authenticate')).toBe(
-          'Bearer, DPoP error="invalid_dpop_proof", error_description="The DPoP proof was already used", algs="ES256 RS256 PS256 EdDSA"',
+          'Bearer, DPoP error="invalid_dpop_proof", error_description="The DPoP proof was already used", algs="ES256 RS256 PS256 EdDSA Ed25519"',
         );
       });
 

@@ -19,7 +19,11 @@ export const skipWithoutRedis: boolean = redisServerBinary === undefined && !pro
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>`. */
   readonly url: string;
-  /** Stops the server and waits for it to exit. */
+  /** Freezes the process (SIGSTOP): connections stay open, commands go unanswered. */
+  pause(): void;
+  /** Lets a paused process run again (SIGCONT). */
+  resume(): void;
+  /** Stops the server (resuming it first, if paused) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
@@ -58,9 +62,13 @@ export async function startRedisServer(): Promise<RedisServer> {
   const child = await spawnRedis(redisServerBinary, port);
   return {
     url: `redis://127.0.0.1:${port}`,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
+      // A stopped process would hold SIGTERM pending for ever.
+      child.kill('SIGCONT');
       child.kill();
       await exited;
     },
