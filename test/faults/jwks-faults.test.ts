@@ -47,6 +47,7 @@ describe.each(FAILING_FAULTS)('JWKS fault on a real server: $description', ({ fa
       }
       setup.clock.advance(COOLDOWN);
     }
+    await setup.settled();
     const failures = setup.events.ofType('jwks_fetch_failed');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.every((event) => event.servingStale)).toBe(true);
@@ -75,6 +76,7 @@ describe.each(FAILING_FAULTS)('JWKS fault on a real server: $description', ({ fa
       );
       setup.clock.advance(COOLDOWN);
     }
+    await setup.settled();
     expect(setup.fetchAttempts() - before).toBeLessThanOrEqual(periods);
     if (fault === 'redirect-loop') {
       expect(setup.server.requests.redirects).toBeLessThanOrEqual(
@@ -125,6 +127,8 @@ describe('RFC 9110 §10.2.3 Retry-After on a 429 from the key server (honoured, 
     elapsed.seconds = seconds;
     const before = setup.fetchAttempts();
     expect(await outcomeOf(setup.verifier, await setup.freshToken())).toBe('verified');
+    // A refetch would run in the background: wait for it before counting.
+    await setup.settled();
     return setup.fetchAttempts() > before;
   }
 
