@@ -104,8 +104,9 @@ export interface VerifierOptions extends ExtractOptions {
   readonly dpop?: DpopOptions | undefined;
   /**
    * Cache of verified tokens: a token seen before skips decoding and the signature check until it
-   * expires, its key leaves the key set, or the key set is due for a refetch. Time-based claims and
-   * `validateClaims` are still applied on every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
+   * expires or its key leaves the key set (once the refetch that removes it completes, or the set is
+   * past `jwksOptions.staleIfError`). Time-based claims and `validateClaims` are still applied on
+   * every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
    */
   readonly cache?: false | TokenCacheOptions | undefined;
   /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */

@@ -44,9 +44,17 @@ export function isAllowedMetadataUrl(url: string): boolean {
   );
 }
 
+/** The most redirects one metadata fetch follows before giving up. */
+const MAX_REDIRECTS = 5;
+
+/** The statuses fetch treats as redirects (RFC 9110 §15.4); all keep a GET a GET. */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 /**
  * GETs a JSON document with a deadline and a size cap, so that a slow, endless or huge response
- * can neither hang a request nor exhaust memory.
+ * can neither hang a request nor exhaust memory. Redirects are followed hop by hop, at most
+ * {@link MAX_REDIRECTS}, and every hop must pass {@link isAllowedMetadataUrl}; the deadline covers
+ * all hops together.
  */
 export async function fetchJson(url: string, limits: FetchLimits): Promise<FetchedJson> {
   if (!isAllowedMetadataUrl(url)) {
@@ -55,18 +63,7 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
   try {
-    const doFetch = limits.fetch ?? globalThis.fetch;
-    const response = await doFetch(url, {
-      method: 'GET',
-      headers: { accept: 'application/json, application/jwk-set+json' },
-      redirect: 'follow',
-      signal: controller.signal,
-    });
-    // A redirect must not downgrade to plain http: the keys would then be open to tampering in transit.
-    if (response.redirected && !isAllowedMetadataUrl(response.url)) {
-      discardBody(response.body);
-      throw new FetchFailure('metadata URL redirected to a URL that is not https');
-    }
+    const response = await followRedirects(url, limits, controller.signal);
     if (response.status !== 200) {
       discardBody(response.body);
       const retryAfter =
@@ -89,6 +86,47 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
     throw new FetchFailure('network error');
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The first response that is not a redirect. Each hop is checked before it is requested: a single
+ * plain-http hop, even one followed by https again, would leave the keys open to tampering in
+ * transit. `redirect: 'manual'` hands Node, Bun, Deno and Workers the 3xx with its `Location`; a
+ * browser's opaque redirect (status 0) fails as an unexpected status.
+ */
+async function followRedirects(url: string, limits: FetchLimits, signal: AbortSignal): Promise<Response> {
+  const doFetch = limits.fetch ?? globalThis.fetch;
+  let current = url;
+  for (let redirects = 0; ; redirects += 1) {
+    const response = await doFetch(current, {
+      method: 'GET',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      redirect: 'manual',
+      signal,
+    });
+    // A custom fetch that followed redirects itself has taken hops nobody checked.
+    if (response.redirected) {
+      discardBody(response.body);
+      throw new FetchFailure('fetch followed redirects on its own; their hops cannot be checked');
+    }
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+    if (location === null) return response;
+    discardBody(response.body);
+    if (redirects === MAX_REDIRECTS) throw new FetchFailure(`more than ${MAX_REDIRECTS} redirects`);
+    current = resolveLocation(location, current);
+    if (!isAllowedMetadataUrl(current)) {
+      throw new FetchFailure('metadata URL redirected to a URL that is not https');
+    }
+  }
+}
+
+/** A `Location` resolved against the URL that sent it (RFC 9110 §10.2.2). */
+function resolveLocation(location: string, base: string): string {
+  try {
+    return new URL(location, base).href;
+  } catch {
+    throw new FetchFailure('redirect Location is not a URL');
   }
 }
 

@@ -16,16 +16,17 @@ export interface KeyProvider {
    */
   getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey>;
   /**
-   * Whether `key`, returned earlier by `getKey`, still belongs to the current key set and that set
-   * needs no refetch. The verified-token cache keeps a token only while this holds, so a key removed
-   * from the set stops being honoured at the next refetch. A provider without it gets no caching.
+   * Whether `key`, returned earlier by `getKey`, still belongs to the key set requests are answered
+   * from. The verified-token cache keeps a token only while this holds, so a key removed from the set
+   * stops being honoured once the refetch that removes it completes. May start a background refresh,
+   * as `getKey` would. A provider without it gets no caching.
    */
   isCurrentKey?(key: CryptoKey): boolean;
   /**
-   * The key `getKey` would resolve to, when it is already imported and needs no fetch or refetch;
+   * The key `getKey` would resolve to, when it is already imported and no fetch must be waited for;
    * `undefined` otherwise (then the verifier calls `getKey`). Lets a token's verification skip an
-   * `await` and a key set lookup once its key is at hand. A provider without it is always asked
-   * through `getKey`.
+   * `await` and a key set lookup once its key is at hand. May start a background refresh, as `getKey`
+   * would. A provider without it is always asked through `getKey`.
    */
   currentKey?(kid: string | undefined, alg: Algorithm): CryptoKey | undefined;
 }
@@ -33,9 +34,9 @@ export interface KeyProvider {
 /** Tuning for a remote key set. Every duration is in seconds unless its name says otherwise. */
 export interface JwksCacheOptions {
   /**
-   * After fetching for an unknown `kid`, further unknown kids are rejected without fetching for this
-   * long, so a flood of made-up kids costs at most one fetch per period. Also the wait between retries
-   * after a failed fetch. [30]
+   * After a refetch for an unknown `kid`, further unknown kids are rejected without fetching for this
+   * long, so a flood of made-up kids costs at most one fetch per period; an unknown kid after any
+   * other fetch refetches at once. Also the wait before retrying a failed fetch. [30]
    */
   readonly cooldown?: number | undefined;
   /** Milliseconds a fetch may take, body included. [5000] */
@@ -49,8 +50,9 @@ export interface JwksCacheOptions {
   /** Upper clamp for `max-age`: never trust a key set longer than this without refetching. [86400] */
   readonly maxMaxAge?: number | undefined;
   /**
-   * How long past its freshness a key set keeps being used while refetching fails. Bounded so that an
-   * outage of the key source cannot keep a revoked key alive for ever. [3600]
+   * How long past its freshness a key set keeps being used while it is refetched in the background or
+   * refetching fails. Bounded so that an outage of the key source cannot keep a revoked key alive for
+   * ever; past it, requests wait for a fetch and fail with `jwks_unavailable` if it fails. [3600]
    */
   readonly staleIfError?: number | undefined;
 }
@@ -79,12 +81,23 @@ const DEFAULTS = {
   staleIfError: 3600,
 } as const;
 
+/**
+ * Share of a key set's freshness after which a request starts refreshing it in the background, so that
+ * with a healthy key server the new set is in hand before the old one expires.
+ */
+const REFRESH_AHEAD = 0.8;
+
+/** The longest `Retry-After` honoured, in seconds, so a hostile header cannot stall refetching. */
+const LONGEST_HONOURED_RETRY_AFTER = 300;
+
 /** Seconds since the epoch from the system clock. */
 export const systemClock = (): number => Date.now() / 1000;
 
 /**
  * A caching, single-flight key provider for a remote JWK set (RFC 7517), discovered from the issuer
- * when no `jwksUri` is given.
+ * when no `jwksUri` is given. A token whose key is in the set in hand is answered at once; the set is
+ * refreshed in the background from 80 % of its freshness on (stale-while-revalidate, within
+ * `staleIfError`). Only a first fetch, a set past `staleIfError` or an unknown `kid` waits for a fetch.
  *
  * @example
  * ```ts
@@ -176,9 +189,16 @@ class RemoteKeyProvider implements KeyProvider {
   readonly #imported = new KeyImportCache();
   #jwksUri: string | undefined;
   #keySet: KeySet | undefined;
-  #freshUntil = Number.NEGATIVE_INFINITY;
+  /** From here on, a request starts a background refresh: before expiry, so none has to wait. */
+  #refreshFrom = Number.NEGATIVE_INFINITY;
+  /** Until here the set answers requests; past it, a request must wait for a fetch. */
   #staleUntil = Number.NEGATIVE_INFINITY;
+  /** When the last fetch attempt of any kind started. */
   #lastAttempt = Number.NEGATIVE_INFINITY;
+  /** After a failed attempt: no attempt of any kind before this (cooldown or `Retry-After`). */
+  #retryFrom = Number.NEGATIVE_INFINITY;
+  /** When a request last refetched (or waited for a fetch) because its kid was not in the set. */
+  #lastUnknownKidFetch = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
 
   constructor(options: JwksProviderOptions) {
@@ -206,39 +226,80 @@ class RemoteKeyProvider implements KeyProvider {
   }
 
   async getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey> {
-    if (this.#clock() >= this.#freshUntil) await this.#refreshIfDue();
-    const keySet = this.#usableKeySet();
-    let jwk = selectKey(keySet, kid, alg);
-    if (jwk === undefined) {
-      // An unknown kid may mean the issuer rotated keys: refetch once, then cool down.
-      if (this.#inflight !== undefined || this.#cooldownOver()) {
-        await this.#refresh();
-        jwk = selectKey(this.#usableKeySet(), kid, alg);
-      } else {
-        emit(this.#options.onEvent, { type: 'jwks_cooldown', uri: this.#uriForEvents() });
-      }
+    const now = this.#clock();
+    let waited = false;
+    if (now >= this.#refreshFrom && !this.#answersWhileRefreshing(now)) {
+      // No usable set: the first fetch, or the last good set is past staleIfError.
+      waited = await this.#waitForFetch(now);
     }
-    if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
+    let jwk = selectKey(this.#usableKeySet(), kid, alg);
+    if (jwk === undefined && !waited) {
+      // An unknown kid may mean the issuer rotated keys: look in a newer set.
+      waited = await this.#fetchForUnknownKid(now);
+      if (waited) jwk = selectKey(this.#usableKeySet(), kid, alg);
+    }
+    if (jwk === undefined) {
+      // A fetch this request waited for is its refetch: the next unknown kid cools down from here.
+      if (waited) this.#lastUnknownKidFetch = Math.max(this.#lastUnknownKidFetch, now);
+      throw new TokenError('key_not_found', 'No key matches the token');
+    }
     return this.#imported.get(jwk, kid, alg);
   }
 
   isCurrentKey(key: CryptoKey): boolean {
-    return this.#clock() < this.#freshUntil && this.#imported.holds(key);
+    const now = this.#clock();
+    return (now < this.#refreshFrom || this.#answersWhileRefreshing(now)) && this.#imported.holds(key);
   }
 
   currentKey(kid: string | undefined, alg: Algorithm): CryptoKey | undefined {
-    // Only while the set is fresh: a due set must go through getKey, which refetches it first.
     // Import entries are keyed by (kid, alg) and cleared with each new set, so a ready one is
-    // exactly what selectKey and the import would give for this set.
-    return this.#clock() < this.#freshUntil ? this.#imported.ready(kid, alg) : undefined;
+    // exactly what selectKey and the import would give for the set in hand.
+    const now = this.#clock();
+    return now < this.#refreshFrom || this.#answersWhileRefreshing(now)
+      ? this.#imported.ready(kid, alg)
+      : undefined;
   }
 
-  #cooldownOver(): boolean {
-    return this.#clock() - this.#lastAttempt >= this.#settings.cooldown;
+  /**
+   * Called once the set is due for a refresh: starts one in the background when allowed, and says
+   * whether the set in hand may keep answering meanwhile (it may until staleIfError runs out).
+   */
+  #answersWhileRefreshing(now: number): boolean {
+    if (now >= this.#staleUntil) return false;
+    if (
+      this.#inflight === undefined &&
+      now >= this.#retryFrom &&
+      now - this.#lastAttempt >= this.#settings.cooldown
+    ) {
+      // Nobody awaits this refresh: #load reports its failures as jwks_fetch_failed, and the catch
+      // keeps anything else (a throwing clock) from becoming an unhandled rejection.
+      this.#refresh().catch(() => undefined);
+    }
+    return true;
   }
 
-  async #refreshIfDue(): Promise<void> {
-    if (this.#inflight !== undefined || this.#cooldownOver()) await this.#refresh();
+  /** With no usable set: waits for the fetch in flight or a new one, unless a failure is too recent. */
+  async #waitForFetch(now: number): Promise<boolean> {
+    if (this.#inflight === undefined && now < this.#retryFrom) return false;
+    await this.#refresh();
+    return true;
+  }
+
+  /**
+   * For a kid not in the set: waits for the fetch in flight, or starts one unless an unknown kid
+   * fetched within the cooldown or a failure is too recent. Only unknown-kid fetches space each other
+   * out, so a key published right after a scheduled or first fetch is picked up at once.
+   */
+  async #fetchForUnknownKid(now: number): Promise<boolean> {
+    if (this.#inflight === undefined) {
+      if (now < this.#retryFrom || now - this.#lastUnknownKidFetch < this.#settings.cooldown) {
+        emit(this.#options.onEvent, { type: 'jwks_cooldown', uri: this.#uriForEvents() });
+        return false;
+      }
+      this.#lastUnknownKidFetch = now;
+    }
+    await this.#refresh();
+    return true;
   }
 
   /** The current set, if it is fresh or still within its stale-if-error allowance. */
@@ -258,7 +319,8 @@ class RemoteKeyProvider implements KeyProvider {
   }
 
   async #load(): Promise<void> {
-    this.#lastAttempt = this.#clock();
+    const startedAt = this.#clock();
+    this.#lastAttempt = startedAt;
     try {
       this.#jwksUri ??= await discoverJwksUri(this.#options.issuer as string, this.#limits);
       const { body, maxAge } = await fetchJson(this.#jwksUri, this.#limits);
@@ -278,22 +340,21 @@ class RemoteKeyProvider implements KeyProvider {
       const now = this.#clock();
       this.#keySet = parsed.keySet;
       this.#imported.clear();
-      this.#freshUntil = now + ttl;
+      this.#refreshFrom = now + ttl * REFRESH_AHEAD;
       this.#staleUntil = now + ttl + staleIfError;
+      this.#retryFrom = Number.NEGATIVE_INFINITY;
       emit(this.#options.onEvent, {
         type: 'jwks_fetched',
         uri: this.#jwksUri,
         keyCount: parsed.keySet.size,
       });
     } catch (error) {
-      if (error instanceof FetchFailure && error.retryAfter !== undefined) {
-        // RFC 6585 §4 / RFC 9110 §10.2.3: a rate-limited or overloaded key server says when to come
-        // back. The next attempt waits for the longer of the cooldown and that, counted from this
-        // attempt, but never more than 5 minutes, so a hostile header cannot stall refetching.
-        const longestHonouredWait = 300;
-        const wait = Math.min(error.retryAfter, longestHonouredWait);
-        this.#lastAttempt = Math.max(this.#lastAttempt, this.#lastAttempt + wait - this.#settings.cooldown);
-      }
+      // RFC 6585 §4 / RFC 9110 §10.2.3: a rate-limited or overloaded key server says when to come
+      // back. The next attempt waits for the longer of the cooldown and that, counted from this
+      // attempt, but never more than 5 minutes.
+      const retryAfter = error instanceof FetchFailure ? (error.retryAfter ?? 0) : 0;
+      const wait = Math.max(this.#settings.cooldown, Math.min(retryAfter, LONGEST_HONOURED_RETRY_AFTER));
+      this.#retryFrom = startedAt + wait;
       emit(this.#options.onEvent, {
         type: 'jwks_fetch_failed',
         uri: this.#uriForEvents(),

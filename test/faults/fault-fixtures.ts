@@ -6,7 +6,7 @@ import {
   type EventRecorder,
   type ManualClock,
   randomKid,
-  recordEvents,
+  watchKeySetFetches,
 } from '../jwks/jwks-fixtures.js';
 import {
   createFlakyJwksServer,
@@ -40,6 +40,11 @@ export interface FaultSetup {
   unknownKidToken(): Promise<string>;
   /** Key set fetch attempts that reached the server (a redirect loop counts once per attempt). */
   fetchAttempts(): number;
+  /**
+   * Resolves once every key set fetch started so far has ended, background refreshes included, so
+   * that counts and events read afterwards are final.
+   */
+  settled(): Promise<void>;
 }
 
 /** How {@link setUpFaultyJwks} deviates from the plain setup. */
@@ -64,7 +69,7 @@ export async function setUpFaultyJwks(options: FaultSetupOptions = {}): Promise<
     keySet: options.keySet?.(issuer) ?? (() => issuer.jwks()),
   });
   running.push(server);
-  const events = recordEvents();
+  const fetches = watchKeySetFetches(server.jwksUri);
   const verifier = createVerifier({
     issuer: issuer.issuer,
     audience: issuer.audience,
@@ -72,18 +77,20 @@ export async function setUpFaultyJwks(options: FaultSetupOptions = {}): Promise<
     clock: clock.now,
     // Every request carries a new token anyway; no cache keeps each signature checked against the key.
     cache: false,
+    fetch: fetches.fetch,
     jwksOptions: { cooldown: COOLDOWN, timeoutMs: FETCH_DEADLINE_MS },
-    onEvent: events.listener,
+    onEvent: fetches.events.listener,
   });
   return {
     issuer,
     server,
     clock,
-    events,
+    events: fetches.events,
     verifier,
     freshToken: () => issuer.signToken(),
     unknownKidToken: () => issuer.signToken({}, { kid: randomKid() }),
     fetchAttempts: () => server.requests.jwks,
+    settled: fetches.settled,
   };
 }
 

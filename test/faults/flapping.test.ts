@@ -38,6 +38,7 @@ describe('JWKS flapping every second while verifications flow (real server, inje
       setup.clock.advance(TICK);
     }
 
+    await setup.settled();
     // Without a verified-token cache, each of these re-checks the signature with the cached key.
     expect(cachedOutcomes).toEqual(new Set(['verified']));
     expect([...unknownOutcomes].every((code) => KEY_UNAVAILABLE_CODES.includes(code as never))).toBe(true);

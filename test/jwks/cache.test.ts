@@ -2,7 +2,12 @@ import { HttpResponse, http } from 'msw';
 import { createVerifier, type JwksCacheOptions, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createFaultServer, createManualClock, type ManualClock } from './jwks-fixtures.js';
+import {
+  createFaultServer,
+  createManualClock,
+  type ManualClock,
+  watchKeySetFetches,
+} from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 const issuers: TestIssuer[] = [];
@@ -18,19 +23,27 @@ interface Setup {
   readonly issuer: TestIssuer;
   readonly clock: ManualClock;
   readonly verifier: Verifier;
+  /** Resolves once every key set fetch started so far, background refreshes included, has ended. */
+  settled(): Promise<void>;
 }
+
+/** A request after this share of the freshness lifetime starts a background refresh (ahead of expiry). */
+const REFRESH_AHEAD = 0.8;
 
 async function setUp(cacheControl?: string, jwksOptions?: JwksCacheOptions): Promise<Setup> {
   const clock = createManualClock();
   const issuer = await createTestIssuer({ algorithms: ['ES256', 'RS256'], clock: clock.now, cacheControl });
   issuers.push(issuer);
+  const fetches = watchKeySetFetches(issuer.jwksUri);
   const verifier = createVerifier({
     issuer: issuer.issuer,
     audience: issuer.audience,
     clock: clock.now,
+    fetch: fetches.fetch,
     jwksOptions,
+    onEvent: fetches.events.listener,
   });
-  return { issuer, clock, verifier };
+  return { issuer, clock, verifier, settled: fetches.settled };
 }
 
 /** Verifies a freshly minted token, so the token itself never expires while the clock moves. */
@@ -54,16 +67,18 @@ describe('JWKS cache: keys are fetched once and reused', () => {
 });
 
 describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.1)', () => {
-  it('refetches once max-age has elapsed, not before', async () => {
+  it('refetches once 80 % of max-age has elapsed, not before', async () => {
     const setup = await setUp('max-age=300');
     await verifyFreshToken(setup);
 
-    setup.clock.advance(299);
+    setup.clock.advance(REFRESH_AHEAD * 300 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
   });
 
@@ -71,12 +86,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     const setup = await setUp('max-age=5', { minMaxAge: 120 });
     await verifyFreshToken(setup);
 
-    setup.clock.advance(119);
+    setup.clock.advance(REFRESH_AHEAD * 120 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
   });
 
@@ -84,12 +101,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     const setup = await setUp('no-store', { minMaxAge: 90 });
     await verifyFreshToken(setup);
 
-    setup.clock.advance(89);
+    setup.clock.advance(REFRESH_AHEAD * 90 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
   });
 
@@ -97,12 +116,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     const setup = await setUp('max-age=31536000', { maxMaxAge: 3600 });
     await verifyFreshToken(setup);
 
-    setup.clock.advance(3599);
+    setup.clock.advance(REFRESH_AHEAD * 3600 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
   });
 
@@ -110,12 +131,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     const setup = await setUp('max-age=31536000');
     await verifyFreshToken(setup);
 
-    setup.clock.advance(86_399);
+    setup.clock.advance(REFRESH_AHEAD * 86_400 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
   });
 
@@ -124,12 +147,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
     await verifyFreshToken(setup);
 
-    setup.clock.advance(199);
+    setup.clock.advance(REFRESH_AHEAD * 200 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
   });
 
@@ -138,12 +163,14 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
     await verifyFreshToken(setup);
 
-    setup.clock.advance(599);
+    setup.clock.advance(REFRESH_AHEAD * 600 - 1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
 
     setup.clock.advance(1);
     await verifyFreshToken(setup);
+    await setup.settled();
     expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
   });
 
@@ -152,6 +179,7 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     await verifyFreshToken(setup);
     setup.clock.advance(60);
     await verifyFreshToken(setup);
+    await setup.settled();
 
     expect(setup.issuer.requests).toEqual({ discovery: 1, jwks: 2 });
   });

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
-import { base64url, type JWK } from 'jose';
+import { base64url, type JSONWebKeySet, type JWK } from 'jose';
 import { type SetupServer, setupServer } from 'msw/node';
 import { TokenError, type TokenErrorCode, type TokenwardenEvent } from 'tokenwarden';
 import { expect } from 'vitest';
@@ -31,17 +31,133 @@ export interface EventRecorder {
   readonly listener: (event: TokenwardenEvent) => void;
   readonly all: TokenwardenEvent[];
   ofType<T extends TokenwardenEvent['type']>(type: T): Extract<TokenwardenEvent, { type: T }>[];
+  /** Resolves as soon as `condition` holds, checking it now and after every event. */
+  until(condition: () => boolean): Promise<void>;
 }
 
 /** Creates an {@link EventRecorder}. */
 export function recordEvents(): EventRecorder {
   const all: TokenwardenEvent[] = [];
+  const waiting = new Set<{ readonly condition: () => boolean; readonly resolve: () => void }>();
   return {
-    listener: (event) => all.push(event),
+    listener: (event) => {
+      all.push(event);
+      for (const waiter of waiting) {
+        if (waiter.condition()) {
+          waiting.delete(waiter);
+          waiter.resolve();
+        }
+      }
+    },
     all,
     ofType: <T extends TokenwardenEvent['type']>(type: T) =>
       all.filter((event): event is Extract<TokenwardenEvent, { type: T }> => event.type === type),
+    until: (condition) =>
+      condition() ? Promise.resolve() : new Promise((resolve) => waiting.add({ condition, resolve })),
   };
+}
+
+/**
+ * A verifier's key set fetches, watched from outside: pass `fetch` and `events.listener` to the
+ * verifier. A refresh may run in the background, after the request that started it has been
+ * answered; {@link KeySetFetchWatch.settled} waits for it, so counts read afterwards are final.
+ */
+export interface KeySetFetchWatch {
+  /** Counts each request for the key set URL when it is made, then hands it to the inner `fetch`. */
+  readonly fetch: typeof fetch;
+  readonly events: EventRecorder;
+  /** Fetches of the key set URL started so far (redirect hops elsewhere are not counted). */
+  started(): number;
+  /**
+   * Resolves once every key set fetch started so far has been reported by `jwks_fetched` or
+   * `jwks_fetch_failed`. Each fetch attempt requests the key set URL once and reports once.
+   */
+  settled(): Promise<void>;
+}
+
+/**
+ * Creates a {@link KeySetFetchWatch} for `jwksUri`. Requests go to `options.fetch`, or to whatever
+ * `globalThis.fetch` is at the time of the request (so msw still sees them).
+ */
+export function watchKeySetFetches(
+  jwksUri: string,
+  options: { readonly fetch?: typeof fetch | undefined } = {},
+): KeySetFetchWatch {
+  const events = recordEvents();
+  let started = 0;
+  const reported = () =>
+    events.all.filter(
+      (event) =>
+        (event.type === 'jwks_fetched' || event.type === 'jwks_fetch_failed') && event.uri === jwksUri,
+    ).length;
+  return {
+    fetch: (input, init) => {
+      if (urlOf(input) === jwksUri) started += 1;
+      return (options.fetch ?? globalThis.fetch)(input, init);
+    },
+    events,
+    started: () => started,
+    settled: () => events.until(() => reported() >= started),
+  };
+}
+
+function urlOf(input: Parameters<typeof fetch>[0]): string {
+  if (typeof input === 'string') return input;
+  return input instanceof URL ? input.href : input.url;
+}
+
+/** How a {@link KeyServerStub} answers: the key set, HTTP 500, an exception, or never. */
+export type KeyServerState = 'up' | 'down' | 'throws' | 'black-hole';
+
+/**
+ * A key server inside the test process, reached through the `fetch` option: no socket, so a test
+ * controls exactly when (and whether) each fetch is answered.
+ */
+export interface KeyServerStub {
+  /** The https URL it answers; any other URL gets a 404. */
+  readonly jwksUri: string;
+  /** Pass as the `fetch` option (directly or through {@link watchKeySetFetches}). */
+  readonly fetch: typeof fetch;
+  /**
+   * `'up'` answers the key set with `max-age=600`; `'down'` answers HTTP 500; `'throws'` throws from
+   * `fetch` itself; `'black-hole'` never answers, until {@link KeyServerStub.release} or an abort.
+   */
+  state: KeyServerState;
+  /** Fails every fetch the black hole holds with a network error; call it after each test. */
+  release(): void;
+}
+
+/** Creates a {@link KeyServerStub} publishing `keySet()`, read at every request. */
+export function createKeyServerStub(
+  keySet: () => JSONWebKeySet,
+  jwksUri = 'https://keys.example.test/jwks.json',
+): KeyServerStub {
+  const held = new Set<(reason: unknown) => void>();
+  const stub: KeyServerStub = {
+    jwksUri,
+    state: 'up',
+    fetch: (input, init) => {
+      if (urlOf(input) !== jwksUri) return Promise.resolve(new Response(null, { status: 404 }));
+      switch (stub.state) {
+        case 'up':
+          return Promise.resolve(Response.json(keySet(), { headers: { 'cache-control': 'max-age=600' } }));
+        case 'down':
+          return Promise.resolve(new Response('unavailable', { status: 500 }));
+        case 'throws':
+          throw new TypeError('fetch failed');
+        case 'black-hole':
+          return new Promise<Response>((_, reject) => {
+            held.add(reject);
+            init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+          });
+      }
+    },
+    release() {
+      for (const reject of held) reject(new TypeError('fetch failed'));
+      held.clear();
+    },
+  };
+  return stub;
 }
 
 /** Asserts that `promise` rejects with a {@link TokenError} carrying `code`, and returns that error. */

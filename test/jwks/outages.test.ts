@@ -8,7 +8,7 @@ import {
   type EventRecorder,
   expectTokenError,
   type ManualClock,
-  recordEvents,
+  watchKeySetFetches,
 } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
@@ -33,29 +33,33 @@ interface Setup {
   jwksRequests(): number;
   /** Makes every key set request fail with HTTP 500 until the handlers are reset. */
   takeJwksDown(): void;
+  /** Resolves once every key set fetch started so far, background refreshes included, has ended. */
+  settled(): Promise<void>;
 }
 
 async function setUp(jwksOptions?: JwksCacheOptions): Promise<Setup> {
   const clock = createManualClock();
   const testIssuer = await createTestIssuer({ algorithms: ['ES256'], clock: clock.now });
   issuer = testIssuer;
-  const events = recordEvents();
+  const fetches = watchKeySetFetches(testIssuer.jwksUri);
   const verifier = createVerifier({
     issuer: testIssuer.issuer,
     audience: testIssuer.audience,
     clock: clock.now,
+    fetch: fetches.fetch,
     jwksOptions,
-    onEvent: events.listener,
+    onEvent: fetches.events.listener,
   });
   return {
     issuer: testIssuer,
     clock,
-    events,
+    events: fetches.events,
     verifier,
     verifyFreshToken: async () => verifier.verify(await testIssuer.signToken()),
     jwksRequests: () => faults.requestsTo(testIssuer.jwksUri),
     takeJwksDown: () =>
       faults.msw.use(http.get(testIssuer.jwksUri, () => new HttpResponse('unavailable', { status: 500 }))),
+    settled: fetches.settled,
   };
 }
 
@@ -137,6 +141,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     setup.clock.advance(600);
 
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
+    await setup.settled();
     expect(setup.jwksRequests()).toBe(2);
   });
 
@@ -147,6 +152,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     setup.clock.advance(600);
 
     await setup.verifyFreshToken();
+    await setup.settled();
 
     expect(setup.events.ofType('jwks_fetch_failed')).toEqual([
       {
@@ -169,6 +175,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
       setup.clock.advance(1);
     }
     await setup.verifyFreshToken();
+    await setup.settled();
 
     expect(setup.jwksRequests()).toBe(3);
   });
@@ -219,6 +226,27 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
     expect(setup.issuer.requests.jwks).toBe(2);
     expect(setup.events.ofType('jwks_fetched')).toHaveLength(2);
+  });
+
+  it('waits the cooldown after a failed refresh before any retry, even one for an unknown kid', async () => {
+    const setup = await setUp();
+    await setup.verifyFreshToken();
+    setup.takeJwksDown();
+    setup.clock.advance(600);
+    await setup.verifyFreshToken();
+    await setup.settled();
+    expect(setup.jwksRequests()).toBe(2);
+
+    setup.clock.advance(29);
+    const unknownKid = () => setup.issuer.signToken({}, { kid: 'not-published' });
+    await expectTokenError(setup.verifier.verify(await unknownKid()), 'key_not_found');
+    await setup.settled();
+    expect(setup.jwksRequests()).toBe(2);
+    expect(setup.events.ofType('jwks_cooldown')).toHaveLength(1);
+
+    setup.clock.advance(1);
+    await expectTokenError(setup.verifier.verify(await unknownKid()), 'key_not_found');
+    expect(setup.jwksRequests()).toBe(3);
   });
 
   it('rejects an unknown kid with key_not_found, not 503, while serving stale keys', async () => {
@@ -288,6 +316,7 @@ describe('JWKS slow to answer: the fetch times out', () => {
     setup.clock.advance(600);
 
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
+    await setup.settled();
     expect(setup.events.ofType('jwks_fetch_failed')[0]?.servingStale).toBe(true);
   });
 });
@@ -367,6 +396,7 @@ describe('JWKS garbage responses count as failures', () => {
     setup.clock.advance(600);
 
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
+    await setup.settled();
     expect(setup.jwksRequests()).toBe(2);
     expect(setup.events.ofType('jwks_fetch_failed')).toEqual([
       expect.objectContaining({ uri: setup.issuer.jwksUri, servingStale: true }),
