@@ -227,6 +227,13 @@ class RemoteKeyProvider implements KeyProvider {
 
   async getKey(kid: string | undefined, alg: Algorithm): Promise<CryptoKey> {
     const now = this.#clock();
+    // Every freshness comparison with NaN is false, which would keep a set in use for ever.
+    if (!Number.isFinite(now)) {
+      throw new TokenError(
+        'jwks_unavailable',
+        'The key set freshness cannot be judged without a clock reading',
+      );
+    }
     let waited = false;
     if (now >= this.#refreshFrom && !this.#answersWhileRefreshing(now)) {
       // No usable set: the first fetch, or the last good set is past staleIfError.
@@ -248,6 +255,7 @@ class RemoteKeyProvider implements KeyProvider {
 
   isCurrentKey(key: CryptoKey): boolean {
     const now = this.#clock();
+    if (!Number.isFinite(now)) return false;
     return (now < this.#refreshFrom || this.#answersWhileRefreshing(now)) && this.#imported.holds(key);
   }
 
@@ -255,6 +263,7 @@ class RemoteKeyProvider implements KeyProvider {
     // Import entries are keyed by (kid, alg) and cleared with each new set, so a ready one is
     // exactly what selectKey and the import would give for the set in hand.
     const now = this.#clock();
+    if (!Number.isFinite(now)) return undefined;
     return now < this.#refreshFrom || this.#answersWhileRefreshing(now)
       ? this.#imported.ready(kid, alg)
       : undefined;
