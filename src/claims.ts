@@ -34,6 +34,7 @@ export interface ClaimRules {
 export function checkClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
   checkIssuer(claims, rules.issuers);
   checkAudience(claims, rules.audiences);
+  checkTokenUse(claims);
   checkClaimTypes(claims);
   checkTimeClaims(claims, rules, now);
   checkRequiredClaims(claims, rules.requiredClaims);
@@ -65,6 +66,18 @@ export function checkAudience(claims: AccessTokenClaims, audiences: readonly str
   }
   if (!audiences.some((audience) => values.includes(audience))) {
     throw new TokenError('audience_invalid', 'The token is not meant for this API');
+  }
+}
+
+/**
+ * AWS Cognito marks its tokens with `token_use`: `access` for access tokens, `id` for ID tokens.
+ * An ID token's `aud` is the client id, so an API configured with that as its audience would take
+ * ID tokens as credentials (RFC 9068 §5: an access token must not be mistaken for an ID token).
+ * When the claim is present, only `access` passes.
+ */
+export function checkTokenUse(claims: AccessTokenClaims): void {
+  if (Object.hasOwn(claims, 'token_use') && claims.token_use !== 'access') {
+    throw new TokenError('type_invalid', 'The token is not an access token');
   }
 }
 
