@@ -290,6 +290,27 @@ describe('RFC 9068 §4 strict typ (at+jwt)', () => {
     expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
   });
 
+  it('accepts typ "at+jwt" when the option is spelled "application/at+jwt" (RFC 7515 §4.1.9)', async () => {
+    const token = await tokenWith({}, { typ: 'at+jwt' });
+    await expect(verifierFor(ring, { typ: 'application/at+jwt' }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects typ "text/plain" against the option "application/text/plain": the prefix is implied only without a /', async () => {
+    const token = await tokenWith({}, { typ: 'text/plain' });
+    const verifier = verifierFor(ring, { typ: 'application/text/plain' });
+    expect(await codeOf(verifier.verify(token))).toBe('type_invalid');
+  });
+
+  it('rejects typ "application/text/plain" against the option "text/plain"', async () => {
+    const token = await tokenWith({}, { typ: 'application/text/plain' });
+    expect(await codeOf(verifierFor(ring, { typ: 'text/plain' }).verify(token))).toBe('type_invalid');
+  });
+
+  it('accepts typ "TEXT/PLAIN" against the option "text/plain": media types compare case-insensitively', async () => {
+    const token = await tokenWith({}, { typ: 'TEXT/PLAIN' });
+    await expect(verifierFor(ring, { typ: 'text/plain' }).verify(token)).resolves.toBeDefined();
+  });
+
   it('does not check typ unless asked to', async () => {
     await expect(verifierFor(ring).verify(await tokenWith({}, { typ: 'JWT' }))).resolves.toBeDefined();
   });
