@@ -1,5 +1,5 @@
 import { base64url, importJWK, type JWK } from 'jose';
-import { type Algorithm, keyFitsAlgorithm } from '../algorithms.js';
+import { type Algorithm, keyFitsAlgorithm, unsupportedCurveReason } from '../algorithms.js';
 import { TokenError } from '../errors.js';
 
 /** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4). */
@@ -63,6 +63,8 @@ function unusableReason(candidate: unknown): string | undefined {
   }
   const jwk = candidate as Record<string, unknown>;
   if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'not an asymmetric key';
+  const unsupportedCurve = unsupportedCurveReason(jwk);
+  if (unsupportedCurve !== undefined) return unsupportedCurve;
   if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'has private key members';
   if (jwk.use !== undefined && jwk.use !== 'sig') return 'not a signature key';
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
