@@ -38,7 +38,9 @@ const KEY_SHAPES: Readonly<Record<Algorithm, KeyShape>> = {
   ES256: { kty: 'EC', crv: ['P-256'] },
   ES384: { kty: 'EC', crv: ['P-384'] },
   ES512: { kty: 'EC', crv: ['P-521'] },
-  EdDSA: { kty: 'OKP', crv: ['Ed25519', 'Ed448'] },
+  // Ed25519 only: Ed448 (RFC 8037 §3.1) is refused, as neither jose 6 nor Node 20's Web Crypto
+  // imports it; a key that could never verify anything must not be chosen for a token.
+  EdDSA: { kty: 'OKP', crv: ['Ed25519'] },
   Ed25519: { kty: 'OKP', crv: ['Ed25519'] },
   HS256: { kty: 'oct' },
   HS384: { kty: 'oct' },
@@ -53,6 +55,19 @@ export function isKnownAlgorithm(name: string): name is Algorithm {
 /** Whether `name` is an HMAC algorithm. */
 export function isSymmetricAlgorithm(name: string): name is SymmetricAlgorithm {
   return name === 'HS256' || name === 'HS384' || name === 'HS512';
+}
+
+/**
+ * Why no algorithm tokenwarden knows can use a key of this `kty` and `crv` (RFC 7518 §6.2.1.1,
+ * RFC 8037 §2), or `undefined` when one can. Ed448 keys, say, get a reason: they are not supported.
+ */
+export function unsupportedCurveReason(jwk: JWK): string | undefined {
+  const shapes = Object.values(KEY_SHAPES).filter((shape) => shape.kty === jwk.kty);
+  const crv: unknown = jwk.crv;
+  if (shapes.some((shape) => shape.crv === undefined)) return undefined;
+  if (typeof crv !== 'string') return 'curve missing or not a string';
+  if (shapes.some((shape) => shape.crv?.includes(crv))) return undefined;
+  return `curve ${crv.slice(0, 32)} is not supported`;
 }
 
 /**

@@ -11,6 +11,12 @@ export interface AccessTokenClaims extends JWTPayload {
   readonly permissions?: readonly string[];
   /** RFC 9068 §2.2: the client the token was issued to. */
   readonly client_id?: string;
+  /** RFC 9068 §2.2.1: when the user authenticated (NumericDate). */
+  readonly auth_time?: number;
+  /** RFC 9068 §2.2.1: the authentication context class reference. */
+  readonly acr?: string;
+  /** RFC 9068 §2.2.1: the authentication methods used. */
+  readonly amr?: readonly string[];
 }
 
 /** The settings the claim rules need, already normalised by the verifier. */
@@ -28,6 +34,8 @@ export interface ClaimRules {
 export function checkClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
   checkIssuer(claims, rules.issuers);
   checkAudience(claims, rules.audiences);
+  checkTokenUse(claims);
+  checkClaimTypes(claims);
   checkTimeClaims(claims, rules, now);
   checkRequiredClaims(claims, rules.requiredClaims);
 }
@@ -58,6 +66,49 @@ export function checkAudience(claims: AccessTokenClaims, audiences: readonly str
   }
   if (!audiences.some((audience) => values.includes(audience))) {
     throw new TokenError('audience_invalid', 'The token is not meant for this API');
+  }
+}
+
+/**
+ * AWS Cognito marks its tokens with `token_use`: `access` for access tokens, `id` for ID tokens.
+ * An ID token's `aud` is the client id, so an API configured with that as its audience would take
+ * ID tokens as credentials (RFC 9068 §5: an access token must not be mistaken for an ID token).
+ * When the claim is present, only `access` passes.
+ */
+export function checkTokenUse(claims: AccessTokenClaims): void {
+  if (Object.hasOwn(claims, 'token_use') && claims.token_use !== 'access') {
+    throw new TokenError('type_invalid', 'The token is not an access token');
+  }
+}
+
+/** Claims that must be strings when present, with the section that says so. */
+const STRING_CLAIMS = [
+  'sub', // RFC 7519 §4.1.2: StringOrURI
+  'jti', // RFC 7519 §4.1.7: a case-sensitive string
+  'client_id', // RFC 9068 §2.2, RFC 8693 §4.3
+  'scope', // RFC 9068 §2.2.3, RFC 8693 §4.2: a space-delimited string
+  'acr', // RFC 9068 §2.2.1, OpenID Connect Core 1.0 §2
+] as const;
+
+/**
+ * A present claim must have the type its RFC gives it. Applications read these claims as the types
+ * {@link AccessTokenClaims} promises; a `scope` array would even be skipped by the scope guards
+ * without a word. `iss` and `aud` have their own rules above, the time claims theirs below.
+ */
+export function checkClaimTypes(claims: AccessTokenClaims): void {
+  for (const name of STRING_CLAIMS) {
+    if (Object.hasOwn(claims, name) && typeof claims[name] !== 'string') {
+      throw new TokenError('claim_invalid', `The token's ${name} claim is not a string`);
+    }
+  }
+  // RFC 9068 §2.2.1 / OpenID Connect Core 1.0 §2: auth_time is a NumericDate, amr an array of strings.
+  numericDate(claims, 'auth_time');
+  const amr: unknown = claims.amr;
+  if (
+    Object.hasOwn(claims, 'amr') &&
+    !(Array.isArray(amr) && amr.every((method) => typeof method === 'string'))
+  ) {
+    throw new TokenError('claim_invalid', "The token's amr claim is not an array of strings");
   }
 }
 
@@ -108,7 +159,10 @@ export function checkRequiredClaims(claims: AccessTokenClaims, required: readonl
 }
 
 /** RFC 7519 §2 NumericDate: a finite JSON number (fractions allowed); anything else is refused. */
-function numericDate(claims: AccessTokenClaims, name: 'exp' | 'nbf' | 'iat'): number | undefined {
+function numericDate(
+  claims: AccessTokenClaims,
+  name: 'exp' | 'nbf' | 'iat' | 'auth_time',
+): number | undefined {
   if (!Object.hasOwn(claims, name)) return undefined;
   const value: unknown = claims[name];
   if (typeof value !== 'number' || !Number.isFinite(value)) {

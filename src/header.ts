@@ -46,7 +46,8 @@ export function checkHeader(header: ProtectedHeaderParameters, allowed: Readonly
 
 /**
  * RFC 9068 §4 strict typing: the `typ` header must be the expected media type. RFC 7515 §4.1.9
- * allows the `application/` prefix to be left out, and media types compare case-insensitively.
+ * lets a value without a `/` leave out its `application/` prefix, and media types compare
+ * case-insensitively (RFC 2045 §5.1); anything else, parameters included, must match exactly.
  */
 export function checkType(header: ProtectedHeaderParameters, expected: string): void {
   const actual = typeof header.typ === 'string' ? normaliseMediaType(header.typ) : undefined;
@@ -55,7 +56,11 @@ export function checkType(header: ProtectedHeaderParameters, expected: string): 
   }
 }
 
+/**
+ * RFC 7515 §4.1.9: `at+jwt` stands for `application/at+jwt`, but `text/plain` is already a full
+ * media type, and `application/text/plain` is a different (invalid) one.
+ */
 function normaliseMediaType(value: string): string {
   const lower = value.toLowerCase();
-  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+  return lower.includes('/') ? lower : `application/${lower}`;
 }

@@ -1,5 +1,5 @@
 import { importJWK, type JWK } from 'jose';
-import { type Algorithm, keyFitsAlgorithm } from '../algorithms.js';
+import { type Algorithm, keyFitsAlgorithm, unsupportedCurveReason } from '../algorithms.js';
 import { TokenError } from '../errors.js';
 import { MIN_RSA_MODULUS_BITS, rsaKeyProblem } from '../key-bounds.js';
 
@@ -62,6 +62,8 @@ function unusableReason(candidate: unknown): string | undefined {
   const jwk = candidate as Record<string, unknown>;
   if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'not an asymmetric key';
   if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'has private key members';
+  const unsupportedCurve = unsupportedCurveReason(jwk);
+  if (unsupportedCurve !== undefined) return unsupportedCurve;
   if (jwk.use !== undefined && jwk.use !== 'sig') return 'not a signature key';
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
     return 'key_ops does not allow verify';

@@ -1,7 +1,18 @@
-import { CompactSign } from 'jose';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { CompactSign, type JWK } from 'jose';
+import type { TokenwardenEvent } from 'tokenwarden';
 import { generateTestKey, type TestKey } from 'tokenwarden/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { claimsWith, createKeyRing, type KeyRing, signToken, verifierFor } from '../core/fixtures.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CountingServer,
+  claimsWith,
+  createKeyRing,
+  encodeSegment,
+  type KeyRing,
+  signToken,
+  startCountingServer,
+  verifierFor,
+} from '../core/fixtures.js';
 import {
   bigintBytes,
   codeOf,
@@ -24,10 +35,13 @@ const EC_ENCODINGS = ['SPKI PEM', 'SPKI DER', 'raw point', 'JWK JSON'] as const;
 
 let ring: KeyRing;
 let attacker: TestKey;
+/** An Ed25519 key whose JWK names the fully specified alg `Ed25519` (RFC 9864). */
+let ed25519: TestKey;
 
 beforeAll(async () => {
   ring = await createKeyRing();
   attacker = await generateTestKey('RS256', 'attacker-rsa');
+  ed25519 = await generateTestKey('Ed25519', 'kid-Ed25519');
 });
 
 /** Every (HMAC algorithm, issuer key, encoding) combination an attacker can try. */
@@ -196,5 +210,116 @@ describe('RFC 7518 §3 wrong-length signatures', () => {
   it.each(cases)('rejects an %s signature %s as signature_invalid', async (alg, _name, change) => {
     const token = withSignature(await signToken(ring.keys[alg]), change);
     expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+  });
+});
+
+/** An Ed448 key pair (RFC 8037 §3.1) made by Node, which can sign with it, with its public JWK. */
+function ed448Key(kid: string): { publicJwk: JWK; sign: (header: object) => string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed448');
+  const publicJwk: JWK = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
+  return {
+    publicJwk,
+    sign: (header) => {
+      const signingInput = `${encodeSegment(header)}.${encodeSegment(claimsWith())}`;
+      const signature = nodeSign(null, Buffer.from(signingInput), privateKey);
+      return `${signingInput}.${signature.toString('base64url')}`;
+    },
+  };
+}
+
+describe('RFC 8037 Ed448 is refused explicitly: EdDSA here means Ed25519', () => {
+  let jwksServer: CountingServer;
+  const ed448 = ed448Key('kid-Ed448');
+
+  beforeAll(async () => {
+    jwksServer = await startCountingServer({ keys: [...ring.keySet.keys, ed448.publicJwk] });
+  });
+  afterAll(() => jwksServer.close());
+
+  it('rejects an EdDSA token signed by an Ed448 key its kid names as key_not_found', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [...ring.keySet.keys, ed448.publicJwk] } });
+    const token = ed448.sign({ alg: 'EdDSA', kid: ed448.publicJwk.kid });
+    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+  });
+
+  it('rejects a kid-less EdDSA token when the only OKP key is Ed448, as key_not_found', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [ed448.publicJwk] } });
+    expect(await codeOf(verifier.verify(ed448.sign({ alg: 'EdDSA' })))).toBe('key_not_found');
+  });
+
+  it('picks the Ed25519 key for a kid-less EdDSA token, though the set also holds an Ed448 key', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [ring.keys.EdDSA.publicJwk, ed448.publicJwk] } });
+    const token = await signToken(ring.keys.EdDSA, {}, { kid: undefined });
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it('ignores the Ed448 key of a fetched key set, reporting jwks_key_ignored with the reason', async () => {
+    const events: TokenwardenEvent[] = [];
+    const verifier = verifierFor(ring, {
+      keySet: undefined,
+      jwksUri: `${jwksServer.url}/jwks.json`,
+      onEvent: (event) => events.push(event),
+    });
+    await expect(verifier.verify(await signToken(ring.keys.EdDSA))).resolves.toBeDefined();
+    const ignored = events.filter((event) => event.type === 'jwks_key_ignored');
+    expect(ignored).toEqual([
+      expect.objectContaining({ kid: 'kid-Ed448', reason: expect.stringMatching(/Ed448/) }),
+    ]);
+  });
+
+  it('keeps verifying EdDSA tokens of the Ed25519 key in the same set (the control)', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [...ring.keySet.keys, ed448.publicJwk] } });
+    await expect(verifier.verify(await signToken(ring.keys.EdDSA))).resolves.toBeDefined();
+  });
+});
+
+describe('RFC 9864 Ed25519, the fully specified name of EdDSA over Ed25519', () => {
+  /** EdDSA over Ed25519 under either name, as the algorithms option may list it. */
+  const bothNames = ['EdDSA', 'Ed25519'] as const;
+
+  it('accepts an Ed25519 token whose JWK says alg Ed25519, once Ed25519 is listed', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [ed25519.publicJwk] }, algorithms: ['Ed25519'] });
+    const { header } = await verifier.verify(await signToken(ed25519));
+    expect(header.alg).toBe('Ed25519');
+  });
+
+  it('accepts an Ed25519 token whose JWK says alg EdDSA', async () => {
+    const verifier = verifierFor(ring, { algorithms: [...bothNames] });
+    const token = await signToken(ring.keys.EdDSA, {}, { alg: 'Ed25519' });
+    expect((await verifier.verify(token)).header.alg).toBe('Ed25519');
+  });
+
+  it('accepts an EdDSA token whose JWK says alg Ed25519, with the default algorithms', async () => {
+    const verifier = verifierFor(ring, { keySet: { keys: [ed25519.publicJwk] } });
+    const token = await signToken(ed25519, {}, { alg: 'EdDSA' });
+    expect((await verifier.verify(token)).header.alg).toBe('EdDSA');
+  });
+
+  it('picks the single Ed25519 key for a kid-less Ed25519 token', async () => {
+    const verifier = verifierFor(ring, { algorithms: [...bothNames] });
+    const token = await signToken(ring.keys.EdDSA, {}, { alg: 'Ed25519', kid: undefined });
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects an Ed25519 token when only EdDSA is listed, as algorithm_not_allowed', async () => {
+    const token = await signToken(ed25519);
+    expect(await codeOf(verifierFor(ring, { algorithms: ['EdDSA'] }).verify(token))).toBe(
+      'algorithm_not_allowed',
+    );
+  });
+
+  it('rejects an Ed25519 token with an altered signature as signature_invalid', async () => {
+    const verifier = verifierFor(ring, { algorithms: [...bothNames] });
+    const token = withSignature(await signToken(ring.keys.EdDSA, {}, { alg: 'Ed25519' }), (signature) =>
+      signature.map((byte, index) => (index === 0 ? byte ^ 1 : byte)),
+    );
+    expect(await codeOf(verifier.verify(token))).toBe('signature_invalid');
+  });
+
+  it('rejects an Ed25519 token signed by an Ed448 key its kid names, as key_not_found', async () => {
+    const ed448 = ed448Key('kid-Ed448-b');
+    const verifier = verifierFor(ring, { keySet: { keys: [ed448.publicJwk] }, algorithms: [...bothNames] });
+    const token = ed448.sign({ alg: 'Ed25519', kid: 'kid-Ed448-b' });
+    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
   });
 });

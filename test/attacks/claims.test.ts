@@ -106,3 +106,28 @@ describe('RFC 7519 §4.1.4-6 time claims that try to live for ever', () => {
     expect(await codeOf(discoveringVerifier().verify(token))).toBe('claim_invalid');
   });
 });
+
+describe('ID tokens presented as access tokens (token_use, as AWS Cognito sends it)', () => {
+  /** Cognito puts the app client id in an ID token's aud; an API configured with it would match. */
+  const CLIENT_ID = 'cognito-app-client';
+
+  it('accepts token_use "access" (the control)', async () => {
+    const token = await signToken(ring.keys.ES256, { token_use: 'access', aud: CLIENT_ID });
+    await expect(verifierFor(ring, { audience: CLIENT_ID }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects token_use "id" as type_invalid, though aud matches the configured audience', async () => {
+    const token = await signToken(ring.keys.ES256, { token_use: 'id', aud: CLIENT_ID });
+    expect(await codeOf(verifierFor(ring, { audience: CLIENT_ID }).verify(token))).toBe('type_invalid');
+  });
+
+  it.each([
+    ['"refresh"', 'refresh'],
+    ['"ID" (case differs)', 'ID'],
+    ['a number', 1],
+    ['null', null],
+  ])('rejects token_use %s as type_invalid: only "access" names an access token', async (_case, use) => {
+    const token = await signToken(ring.keys.ES256, { token_use: use });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('type_invalid');
+  });
+});

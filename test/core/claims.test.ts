@@ -189,6 +189,71 @@ describe('maxTokenAge', () => {
   });
 });
 
+describe('RFC 7519 §4.1 / RFC 9068 §2.2 claim types: a present claim has the type its RFC gives it', () => {
+  it('accepts sub, jti, client_id, scope, acr and amr as strings and auth_time as a number (the control)', async () => {
+    const token = await tokenWith({
+      sub: 'user-1',
+      jti: 'id-1',
+      client_id: 'client-1',
+      scope: 'read:messages',
+      auth_time: NOW - 60,
+      acr: 'urn:mace:incommon:iap:silver',
+      amr: ['pwd', 'otp'],
+    });
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects sub as a number with claim_invalid (RFC 7519 §4.1.2 StringOrURI)', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ sub: 1 })))).toBe('claim_invalid');
+  });
+
+  it('rejects sub as a number with claim_invalid in strict typ (at+jwt) mode too', async () => {
+    const token = await tokenWith({ sub: 1 }, { typ: 'at+jwt' });
+    expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('claim_invalid');
+  });
+
+  it('rejects jti as a boolean with claim_invalid (RFC 7519 §4.1.7)', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ jti: true })))).toBe('claim_invalid');
+  });
+
+  it('rejects client_id as an array with claim_invalid (RFC 9068 §2.2, RFC 8693 §4.3)', async () => {
+    const token = await tokenWith({ client_id: ['client-1'] });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+  });
+
+  it('rejects scope as an array with claim_invalid (RFC 9068 §2.2.3, RFC 8693 §4.2)', async () => {
+    const token = await tokenWith({ scope: ['read:messages'] });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+  });
+
+  it('accepts scp as an array, as Azure AD and Okta send it', async () => {
+    const { scopes } = await verifierFor(ring).verify(await tokenWith({ scp: ['read:messages'] }));
+    expect(scopes).toEqual(['read:messages']);
+  });
+
+  it('rejects auth_time as a string with claim_invalid (RFC 9068 §2.2.1 NumericDate)', async () => {
+    const token = await tokenWith({ auth_time: String(NOW) });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+  });
+
+  it('rejects acr as a number with claim_invalid (RFC 9068 §2.2.1)', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ acr: 1 })))).toBe('claim_invalid');
+  });
+
+  it('rejects amr as a string with claim_invalid (RFC 9068 §2.2.1: an array of strings)', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ amr: 'pwd' })))).toBe('claim_invalid');
+  });
+
+  it('rejects amr holding a number with claim_invalid', async () => {
+    const token = await tokenWith({ amr: ['pwd', 1] });
+    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+  });
+
+  it('rejects sub set to null with claim_invalid: null is not a string', async () => {
+    expect(await codeOf(verifierFor(ring).verify(await tokenWith({ sub: null })))).toBe('claim_invalid');
+  });
+});
+
 describe('requiredClaims', () => {
   it('accepts a token carrying every required claim', async () => {
     const verifier = verifierFor(ring, { requiredClaims: ['sub', 'client_id'] });
@@ -223,6 +288,27 @@ describe('RFC 9068 §4 strict typ (at+jwt)', () => {
   it('rejects a token without typ with type_invalid', async () => {
     const token = await tokenWith({}, { typ: undefined });
     expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
+  });
+
+  it('accepts typ "at+jwt" when the option is spelled "application/at+jwt" (RFC 7515 §4.1.9)', async () => {
+    const token = await tokenWith({}, { typ: 'at+jwt' });
+    await expect(verifierFor(ring, { typ: 'application/at+jwt' }).verify(token)).resolves.toBeDefined();
+  });
+
+  it('rejects typ "text/plain" against the option "application/text/plain": the prefix is implied only without a /', async () => {
+    const token = await tokenWith({}, { typ: 'text/plain' });
+    const verifier = verifierFor(ring, { typ: 'application/text/plain' });
+    expect(await codeOf(verifier.verify(token))).toBe('type_invalid');
+  });
+
+  it('rejects typ "application/text/plain" against the option "text/plain"', async () => {
+    const token = await tokenWith({}, { typ: 'application/text/plain' });
+    expect(await codeOf(verifierFor(ring, { typ: 'text/plain' }).verify(token))).toBe('type_invalid');
+  });
+
+  it('accepts typ "TEXT/PLAIN" against the option "text/plain": media types compare case-insensitively', async () => {
+    const token = await tokenWith({}, { typ: 'TEXT/PLAIN' });
+    await expect(verifierFor(ring, { typ: 'text/plain' }).verify(token)).resolves.toBeDefined();
   });
 
   it('does not check typ unless asked to', async () => {

@@ -4,9 +4,10 @@ import type { VerifierOptions } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
+import { fuzzRuns, fuzzTimeout } from './campaign.js';
 
 /** Cases per framework in `npm test`; `npm run fuzz` raises it through FUZZ_RUNS. */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
+const RUNS = fuzzRuns(100);
 /** Real milliseconds after which a request that got no complete answer counts as a hang. */
 const HANG_AFTER_MS = 10_000;
 /** Node's default limit on the header section (`--max-http-header-size`), in bytes. */
@@ -173,7 +174,7 @@ describe.each(frameworks)(
           { numRuns: RUNS },
         );
       },
-      Math.max(60_000, RUNS * 100),
+      Math.max(60_000, fuzzTimeout(RUNS, 100)),
     );
 
     it('answers 200 to a valid token (the control: the fuzzed route can say yes)', async () => {

@@ -2,8 +2,12 @@ import fc from 'fast-check';
 import { createStaticKeyProvider, createVerifier, TokenError } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzRuns, fuzzTimeout } from './campaign.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+/** Cases per property in `npm test`; `npm run fuzz` raises it through FUZZ_RUNS. */
+const RUNS = fuzzRuns(200);
+/** A case costs about 5 ms (a key set read, a verifier built, a token checked); ten times that. */
+const TIMEOUT = fuzzTimeout(RUNS, 50);
 
 /** JWK-ish objects: real member names with random values, plus random members. */
 const jwkLike = fc.record(
@@ -33,7 +37,9 @@ describe('fuzzing: random JWK sets never crash the key provider', () => {
   });
   afterAll(() => issuer.close());
 
-  it('either refuses the document up front or answers every token with a TokenError', async () => {
+  it('either refuses the document up front or answers every token with a TokenError', {
+    timeout: TIMEOUT,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(

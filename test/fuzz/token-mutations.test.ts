@@ -2,9 +2,12 @@ import fc from 'fast-check';
 import { createVerifier, TokenError } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzRuns, fuzzTimeout } from './campaign.js';
 
 /** Cases per property in `npm test`; `npm run fuzz` raises it through FUZZ_RUNS. */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const RUNS = fuzzRuns(200);
+/** A case costs about 10 ms (a verifier built, a token checked); five times that is allowed. */
+const TIMEOUT = fuzzTimeout(RUNS, 50);
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 describe('fuzzing: mutated tokens never verify and only raise TokenError', () => {
@@ -41,7 +44,9 @@ describe('fuzzing: mutated tokens never verify and only raise TokenError', () =>
     expect(error, `accepted a mutated token: ${candidate}`).toBeInstanceOf(TokenError);
   }
 
-  it('rejects a token with one character replaced by another base64url character', async () => {
+  it('rejects a token with one character replaced by another base64url character', {
+    timeout: TIMEOUT,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: 2 }),
@@ -59,7 +64,7 @@ describe('fuzzing: mutated tokens never verify and only raise TokenError', () =>
     );
   });
 
-  it('rejects a token with arbitrary bytes inserted, removed or appended', async () => {
+  it('rejects a token with arbitrary bytes inserted, removed or appended', { timeout: TIMEOUT }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: 2 }),
@@ -77,7 +82,7 @@ describe('fuzzing: mutated tokens never verify and only raise TokenError', () =>
     );
   });
 
-  it('rejects tokens whose parts are swapped or recombined across tokens', async () => {
+  it('rejects tokens whose parts are swapped or recombined across tokens', { timeout: TIMEOUT }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })), { minLength: 1, maxLength: 5 }),
@@ -92,7 +97,9 @@ describe('fuzzing: mutated tokens never verify and only raise TokenError', () =>
     );
   });
 
-  it('rejects a token whose header or payload JSON was re-encoded differently', async () => {
+  it('rejects a token whose header or payload JSON was re-encoded differently', {
+    timeout: TIMEOUT,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: 2 }),
@@ -112,7 +119,7 @@ describe('fuzzing: mutated tokens never verify and only raise TokenError', () =>
     );
   });
 
-  it('never throws anything but TokenError for arbitrary strings', async () => {
+  it('never throws anything but TokenError for arbitrary strings', { timeout: TIMEOUT }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
