@@ -1,4 +1,4 @@
-export { type AdapterOptions, type AdapterSetup, resolveAdapterSetup } from './adapter-setup.js';
+export type { AdapterOptions } from './adapter-setup.js';
 export {
   type Algorithm,
   type AsymmetricAlgorithm,
@@ -13,12 +13,7 @@ export {
   type DpopNonceStatus,
   type DpopNonces,
 } from './dpop/nonce.js';
-export {
-  authResponseHeaders,
-  type DpopBinding,
-  type DpopMode,
-  type DpopOptions,
-} from './dpop/presentation.js';
+export type { DpopBinding, DpopMode, DpopOptions } from './dpop/presentation.js';
 export {
   DEFAULT_DPOP_ALGORITHMS,
   type DpopProofClaims,
@@ -59,7 +54,6 @@ export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRe
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';
 export {
-  type AuthenticationOutcome,
   type ClaimsValidator,
   createVerifier,
   type VerifiedToken,

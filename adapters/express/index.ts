@@ -1,20 +1,10 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import {
-  type AdapterOptions,
-  authResponseHeaders,
-  type ClaimCheck,
-  claimGuard,
-  fromNodeRequest,
-  type Guard,
-  permissionGuard,
-  resolveAdapterSetup,
-  scopeGuard,
-  TokenError,
-  toErrorResponse,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from '../../src/index.js';
+import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
+import { authResponseHeaders } from '../../src/dpop/presentation.js';
+import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { fromNodeRequest } from '../../src/request.js';
+import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 declare global {
   namespace Express {
@@ -30,8 +20,6 @@ declare global {
  * answering, for apps with their own error handler (see {@link tokenErrorHandler}). [false]
  */
 export type ExpressAuthOptions = AdapterOptions;
-
-const passingErrors = new WeakSet<Request>();
 
 /**
  * Authenticates the request and sets `req.auth`, or answers 400/401/503 per RFC 6750.
@@ -49,75 +37,56 @@ export function jwtAuth(
 ): RequestHandler {
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, expressOptions);
   return (req, res, next) => {
-    if (passErrors) passingErrors.add(req);
-    const outcome = verifier.authenticateEagerly(
-      fromNodeRequest({
-        method: req.method,
-        url: req.originalUrl,
-        headers: req.headers,
-        socket: req.socket,
-      }),
-    );
-    const proceed = (auth: VerifiedToken | undefined): void => {
-      if (auth !== undefined) req.auth = auth;
-      const headers = authResponseHeaders(auth);
-      if (headers !== undefined) res.set(headers);
-      next();
-    };
+    if (passErrors) markPassErrors(req);
+    const { method, originalUrl: url, headers, socket } = req;
+    const outcome = verifier.authenticateEagerly(fromNodeRequest({ method, url, headers, socket }));
     // A token verified before is settled at once: the route continues without waiting a tick.
-    if (outcome instanceof Promise) outcome.then(proceed, (error: unknown) => fail(error, req, res, next));
-    else proceed(outcome);
+    if (!(outcome instanceof Promise)) return proceed(req, res, next, outcome);
+    outcome.then(
+      (auth) => proceed(req, res, next, auth),
+      (error: unknown) => fail(error, req, res, next),
+    );
   };
 }
 
-/** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
-export function requireScope(...scopes: string[]): RequestHandler {
-  return guardMiddleware(scopeGuard(scopes, 'all'));
+function proceed(req: Request, res: Response, next: NextFunction, auth: VerifiedToken | undefined): void {
+  if (auth !== undefined) req.auth = auth;
+  const headers = authResponseHeaders(auth);
+  if (headers !== undefined) res.set(headers);
+  next();
 }
 
-/** Requires at least one of the listed scopes. */
-export function requireAnyScope(...scopes: string[]): RequestHandler {
-  return guardMiddleware(scopeGuard(scopes, 'any'));
-}
-
-/** Requires every listed Auth0 RBAC permission (`permissions` claim). */
-export function requirePermission(...permissions: string[]): RequestHandler {
-  return guardMiddleware(permissionGuard(permissions, 'all'));
-}
-
-/** Requires `check(claims)` to be `true`; 401 `invalid_token` otherwise. */
-export function claimCheck(check: ClaimCheck): RequestHandler {
-  return guardMiddleware(claimGuard(check));
-}
-
-/**
- * An error handler answering a {@link TokenError} exactly as `jwtAuth` would, for use with
- * `passErrors` after your own logging; other errors go on to the next handler.
- */
-export function tokenErrorHandler(): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (!(error instanceof TokenError)) return next(error);
-    send(error, res);
-  };
-}
-
-function guardMiddleware(guard: Guard): RequestHandler {
-  return (req, res, next) => {
+// An alias of its own, since Express's, with its default type arguments spelled out as the guards'
+// types would be, cannot be named in a declaration file.
+type GuardHandler = RequestHandler;
+export const { requireScope, requireAnyScope, requirePermission, claimCheck } =
+  createGuardFactories<GuardHandler>((guard) => (req, res, next) => {
     try {
       guard(req.auth);
     } catch (error) {
       return fail(error, req, res, next);
     }
     next();
-  };
-}
+  });
 
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (error instanceof TokenError && !passingErrors.has(req)) send(error, res);
+  if (error instanceof TokenError && !passesErrors(req)) sendTokenError(res, error);
   else next(error);
 }
 
-function send(error: TokenError, res: Response): void {
+/** Answers a {@link TokenError} exactly as `jwtAuth` would; for use in your own error middleware. */
+export function sendTokenError(res: Response, error: TokenError): void {
   const response = toErrorResponse(error);
   res.status(response.status).set(response.headers).json(response.body);
+}
+
+/**
+ * An error handler answering a {@link TokenError} with {@link sendTokenError}, for use with
+ * `passErrors` after your own logging; other errors go on to the next handler.
+ */
+export function tokenErrorHandler(): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (!(error instanceof TokenError)) return next(error);
+    sendTokenError(res, error);
+  };
 }

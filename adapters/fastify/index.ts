@@ -1,21 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import {
-  type AdapterOptions,
-  authResponseHeaders,
-  type ClaimCheck,
-  claimGuard,
-  fromNodeRequest,
-  type Guard,
-  permissionGuard,
-  resolveAdapterSetup,
-  scopeGuard,
-  TokenError,
-  toErrorResponse,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from '../../src/index.js';
+import { createGuardFactories, type GuardFactories } from '../../src/adapter-kit.js';
+import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
+import { authResponseHeaders } from '../../src/dpop/presentation.js';
+import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { fromNodeRequest } from '../../src/request.js';
+import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 /**
  * A hook usable as `onRequest` or `preHandler`. It answers a failed request itself and resolves with
@@ -31,17 +21,10 @@ declare module 'fastify' {
     /** The verified access token, set by `authenticate` (absent only with `credentialsOptional`). */
     auth?: VerifiedToken;
   }
-  interface FastifyInstance {
+  /** The guard hook factories: `requireScope`, `requireAnyScope`, `requirePermission`, `claimCheck`. */
+  interface FastifyInstance extends GuardFactories<TokenwardenHook> {
     /** Authenticates the request and sets `request.auth`, or answers 400/401/503 per RFC 6750. */
     authenticate: TokenwardenHook;
-    /** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
-    requireScope(...scopes: string[]): TokenwardenHook;
-    /** Requires at least one of the listed scopes. */
-    requireAnyScope(...scopes: string[]): TokenwardenHook;
-    /** Requires every listed Auth0 RBAC permission (`permissions` claim). */
-    requirePermission(...permissions: string[]): TokenwardenHook;
-    /** Requires `check(claims)` to be `true`; 401 `invalid_token` otherwise. */
-    claimCheck(check: ClaimCheck): TokenwardenHook;
   }
 }
 
@@ -55,11 +38,8 @@ export type FastifyTokenwardenOptions = (VerifierOptions | { readonly verifier: 
 const PLUGIN_KEYS = ['verifier', 'prefix', 'logLevel', 'logSerializers'];
 
 const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, options) => {
-  const { verifier, passErrors } = resolveAdapterSetup(
-    'verifier' in options ? options.verifier : options,
-    options,
-    PLUGIN_KEYS,
-  );
+  const optionsOrVerifier = 'verifier' in options ? options.verifier : options;
+  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, options, PLUGIN_KEYS);
   // Registering again in a child scope (other audience, other options) must not redeclare the property.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined);
 
@@ -68,42 +48,31 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
     return sendTokenError(reply, error);
   }
 
-  function guardHook(guard: Guard): TokenwardenHook {
-    return async (request, reply) => {
-      try {
-        guard(request.auth);
-      } catch (error) {
-        return fail(error, reply);
-      }
-      return undefined;
-    };
-  }
-
   fastify.decorate<TokenwardenHook>('authenticate', async (request, reply) => {
     try {
+      const { method, url, headers, raw } = request;
       const outcome = verifier.authenticateEagerly(
-        fromNodeRequest({
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          socket: request.raw.socket,
-        }),
+        fromNodeRequest({ method, url, headers, socket: raw.socket }),
       );
       const auth = outcome instanceof Promise ? await outcome : outcome;
       if (auth !== undefined) request.auth = auth;
-      const headers = authResponseHeaders(auth);
-      if (headers !== undefined) reply.headers(headers);
+      const headersToSet = authResponseHeaders(auth);
+      if (headersToSet !== undefined) reply.headers(headersToSet);
     } catch (error) {
       return fail(error, reply);
     }
     return undefined;
   });
-  fastify.decorate('requireScope', (...scopes: string[]) => guardHook(scopeGuard(scopes, 'all')));
-  fastify.decorate('requireAnyScope', (...scopes: string[]) => guardHook(scopeGuard(scopes, 'any')));
-  fastify.decorate('requirePermission', (...permissions: string[]) =>
-    guardHook(permissionGuard(permissions, 'all')),
-  );
-  fastify.decorate('claimCheck', (check: ClaimCheck) => guardHook(claimGuard(check)));
+  // Guards of this registration follow its passErrors, so they are made here rather than per module.
+  const guards = createGuardFactories<TokenwardenHook>((guard) => async (request, reply) => {
+    try {
+      guard(request.auth);
+    } catch (error) {
+      return fail(error, reply);
+    }
+    return undefined;
+  });
+  for (const [name, factory] of Object.entries(guards)) fastify.decorate(name, factory);
 };
 
 /**

@@ -1,24 +1,16 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
+import { authResponseHeaders } from '../../src/dpop/presentation.js';
+import { TokenError, toErrorResponse } from '../../src/errors.js';
 import {
-  type AdapterOptions,
-  authResponseHeaders,
-  type ClaimCheck,
-  claimGuard,
   fromNodeRequest,
   fromWebRequest,
-  type Guard,
   type NodeRequestParts,
-  permissionGuard,
   type ResourceRequest,
-  resolveAdapterSetup,
-  scopeGuard,
-  TokenError,
-  toErrorResponse,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from '../../src/index.js';
+} from '../../src/request.js';
+import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 /**
  * The context variables tokenwarden sets: `new Hono<TokenwardenEnv>()` makes `c.get('auth')` typed.
@@ -37,8 +29,6 @@ export interface HonoAuthOptions extends AdapterOptions {
   readonly remoteAddress?: ((c: Context) => string | undefined) | undefined;
 }
 
-const passingErrors = new WeakSet<Context>();
-
 /**
  * Authenticates the request and sets `c.get('auth')`, or answers 400/401/503 per RFC 6750. Uses only
  * Web-standard APIs, so it runs on Node, Bun, Deno and Workers alike.
@@ -54,14 +44,15 @@ export function jwtAuth(
   optionsOrVerifier: (VerifierOptions & HonoAuthOptions) | Verifier,
   honoOptions?: HonoAuthOptions,
 ): MiddlewareHandler<TokenwardenEnv> {
-  const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, honoOptions, ['remoteAddress']);
-  const remoteAddress = ('authenticate' in optionsOrVerifier ? honoOptions : optionsOrVerifier)
-    ?.remoteAddress;
+  const { verifier, passErrors, options } = resolveAdapterSetup(optionsOrVerifier, honoOptions, [
+    'remoteAddress',
+  ]);
+  const { remoteAddress } = options;
   if (remoteAddress !== undefined && typeof remoteAddress !== 'function') {
     throw new TypeError('tokenwarden: remoteAddress must be a function of the Hono context');
   }
   return (c, next) => {
-    if (passErrors) passingErrors.add(c);
+    if (passErrors) markPassErrors(c);
     const outcome = verifier.authenticateEagerly(resourceRequestOf(c, remoteAddress));
     // A token verified before is settled at once: no promise of our own before the next middleware.
     if (!(outcome instanceof Promise)) return proceed(c, next, outcome);
@@ -105,45 +96,28 @@ function resourceRequestOf(c: Context, remoteAddress: HonoAuthOptions['remoteAdd
   });
 }
 
-/** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
-export function requireScope(...scopes: string[]): MiddlewareHandler<TokenwardenEnv> {
-  return guardMiddleware(scopeGuard(scopes, 'all'));
-}
+export const { requireScope, requireAnyScope, requirePermission, claimCheck } = createGuardFactories<
+  MiddlewareHandler<TokenwardenEnv>
+>((guard) => async (c, next) => {
+  try {
+    guard(c.get('auth'));
+  } catch (error) {
+    return fail(error, c);
+  }
+  await next();
+});
 
-/** Requires at least one of the listed scopes. */
-export function requireAnyScope(...scopes: string[]): MiddlewareHandler<TokenwardenEnv> {
-  return guardMiddleware(scopeGuard(scopes, 'any'));
-}
-
-/** Requires every listed Auth0 RBAC permission (`permissions` claim). */
-export function requirePermission(...permissions: string[]): MiddlewareHandler<TokenwardenEnv> {
-  return guardMiddleware(permissionGuard(permissions, 'all'));
-}
-
-/** Requires `check(claims)` to be `true`; 401 `invalid_token` otherwise. */
-export function claimCheck(check: ClaimCheck): MiddlewareHandler<TokenwardenEnv> {
-  return guardMiddleware(claimGuard(check));
+function fail(error: unknown, c: Context): Response {
+  if (!(error instanceof TokenError) || passesErrors(c)) throw error;
+  return sendTokenError(c, error);
 }
 
 /** The response `jwtAuth` sends for a {@link TokenError}; for use in your own `app.onError`. */
-export function tokenErrorResponse(c: Context, error: TokenError): Response {
+export function sendTokenError(c: Context, error: TokenError): Response {
   const response = toErrorResponse(error);
   // toErrorResponse only produces 400, 401, 403 and 503, all of which carry a body.
   return c.json(response.body, response.status as ContentfulStatusCode, response.headers);
 }
 
-function guardMiddleware(guard: Guard): MiddlewareHandler<TokenwardenEnv> {
-  return async (c, next) => {
-    try {
-      guard(c.get('auth'));
-    } catch (error) {
-      return fail(error, c);
-    }
-    await next();
-  };
-}
-
-function fail(error: unknown, c: Context): Response {
-  if (!(error instanceof TokenError) || passingErrors.has(c)) throw error;
-  return tokenErrorResponse(c, error);
-}
+/** @deprecated Use {@link sendTokenError}, the name every adapter gives this helper. */
+export const tokenErrorResponse = sendTokenError;

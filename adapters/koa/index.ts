@@ -1,20 +1,10 @@
 import type { Context, Middleware, Next } from 'koa';
-import {
-  type AdapterOptions,
-  authResponseHeaders,
-  type ClaimCheck,
-  claimGuard,
-  fromNodeRequest,
-  type Guard,
-  permissionGuard,
-  resolveAdapterSetup,
-  scopeGuard,
-  TokenError,
-  toErrorResponse,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from '../../src/index.js';
+import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
+import { authResponseHeaders } from '../../src/dpop/presentation.js';
+import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { fromNodeRequest } from '../../src/request.js';
+import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -28,8 +18,6 @@ declare module 'koa' {
  * middleware instead of answering. [false]
  */
 export type KoaAuthOptions = AdapterOptions;
-
-const passingErrors = new WeakSet<Context>();
 
 /**
  * Authenticates the request and sets `ctx.state.auth`, or answers 400/401/503 per RFC 6750.
@@ -50,14 +38,10 @@ export function jwtAuth(
 ): Middleware {
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, koaOptions);
   return (ctx, next) => {
-    if (passErrors) passingErrors.add(ctx);
+    if (passErrors) markPassErrors(ctx);
+    const { method, originalUrl: url, headers, req } = ctx;
     const outcome = verifier.authenticateEagerly(
-      fromNodeRequest({
-        method: ctx.method,
-        url: ctx.originalUrl,
-        headers: ctx.headers,
-        socket: ctx.req.socket,
-      }),
+      fromNodeRequest({ method, url, headers, socket: req.socket }),
     );
     // A token verified before is settled at once: no promise of our own before the next middleware.
     if (!(outcome instanceof Promise)) return proceed(ctx, next, outcome);
@@ -75,24 +59,19 @@ function proceed(ctx: Context, next: Next, auth: VerifiedToken | undefined): Pro
   return next();
 }
 
-/** Requires every listed scope (`scope` or `scp` claim); 403 `insufficient_scope` otherwise. */
-export function requireScope(...scopes: string[]): Middleware {
-  return guardMiddleware(scopeGuard(scopes, 'all'));
-}
+export const { requireScope, requireAnyScope, requirePermission, claimCheck } =
+  createGuardFactories<Middleware>((guard) => async (ctx, next) => {
+    try {
+      guard(ctx.state.auth);
+    } catch (error) {
+      return fail(error, ctx);
+    }
+    await next();
+  });
 
-/** Requires at least one of the listed scopes. */
-export function requireAnyScope(...scopes: string[]): Middleware {
-  return guardMiddleware(scopeGuard(scopes, 'any'));
-}
-
-/** Requires every listed Auth0 RBAC permission (`permissions` claim). */
-export function requirePermission(...permissions: string[]): Middleware {
-  return guardMiddleware(permissionGuard(permissions, 'all'));
-}
-
-/** Requires `check(claims)` to be `true`; 401 `invalid_token` otherwise. */
-export function claimCheck(check: ClaimCheck): Middleware {
-  return guardMiddleware(claimGuard(check));
+function fail(error: unknown, ctx: Context): void {
+  if (!(error instanceof TokenError) || passesErrors(ctx)) throw error;
+  sendTokenError(ctx, error);
 }
 
 /** Answers a {@link TokenError} exactly as `jwtAuth` would; for use in your own error middleware. */
@@ -101,20 +80,4 @@ export function sendTokenError(ctx: Context, error: TokenError): void {
   ctx.status = response.status;
   ctx.set(response.headers);
   ctx.body = response.body;
-}
-
-function guardMiddleware(guard: Guard): Middleware {
-  return async (ctx, next) => {
-    try {
-      guard(ctx.state.auth);
-    } catch (error) {
-      return fail(error, ctx);
-    }
-    await next();
-  };
-}
-
-function fail(error: unknown, ctx: Context): void {
-  if (!(error instanceof TokenError) || passingErrors.has(ctx)) throw error;
-  sendTokenError(ctx, error);
 }

@@ -58,7 +58,8 @@ function appErrorAnswer(error: TokenError) {
   return { status: error.status, headers, body: { error: error.code, handled_by: 'app' } };
 }
 
-async function serveNode(listener: RequestListener): Promise<RunningServer> {
+/** Serves `listener` (an Express or Koa app, a Hono app through `@hono/node-server`) on 127.0.0.1. */
+export async function serveNode(listener: RequestListener): Promise<RunningServer> {
   const server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
   return {

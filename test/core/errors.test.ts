@@ -1,7 +1,13 @@
-import { createVerifier, scopeGuard, TokenError, type TokenErrorCode, toErrorResponse } from 'tokenwarden';
+import {
+  createDpopNonces,
+  createVerifier,
+  scopeGuard,
+  TokenError,
+  type TokenErrorCode,
+  toErrorResponse,
+} from 'tokenwarden';
 import { createDpopProof, generateDpopKey, generateTestKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDpopNonces } from '../../src/dpop/index.js';
 import {
   AUDIENCE,
   assembleToken,

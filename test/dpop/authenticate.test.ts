@@ -1,6 +1,8 @@
 import {
+  createDpopNonces,
   createVerifier,
   fromNodeRequest,
+  type ReplayStore,
   type ResourceRequest,
   scopeGuard,
   TokenError,
@@ -15,7 +17,6 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDpopNonces, type ReplayStore } from '../../src/dpop/index.js';
 
 const NOW = 1_800_000_000;
 const clock = () => NOW;

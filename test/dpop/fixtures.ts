@@ -1,7 +1,11 @@
 import { base64url } from 'jose';
-import { TokenError, type TokenErrorCode } from 'tokenwarden';
+import {
+  createMemoryReplayStore,
+  TokenError,
+  type TokenErrorCode,
+  type VerifyDpopProofOptions,
+} from 'tokenwarden';
 import { expect } from 'vitest';
-import { createMemoryReplayStore, type VerifyDpopProofOptions } from '../../src/dpop/index.js';
 
 /** The fixed time of the generated proofs: seconds since the epoch. */
 export const NOW = 1_760_000_000;

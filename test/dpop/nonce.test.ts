@@ -1,6 +1,6 @@
+import { createDpopNonces, createMemoryReplayStore, verifyDpopProof } from 'tokenwarden';
 import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDpopNonces, createMemoryReplayStore, verifyDpopProof } from '../../src/dpop/index.js';
 import { API_URL, expectDpopError, NOW, requestOptions } from './fixtures.js';
 
 const SECRET = 'a nonce secret of at least thirty-two bytes';

@@ -1,11 +1,11 @@
-import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
-import { describe, expect, it } from 'vitest';
 import {
   createDpopNonces,
   createMemoryReplayStore,
   type VerifyDpopProofOptions,
   verifyDpopProof,
-} from '../../src/dpop/index.js';
+} from 'tokenwarden';
+import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
+import { describe, expect, it } from 'vitest';
 import { createRedisReplayStore, type RedisSetOptions } from '../../src/dpop/redis-replay-store.js';
 import { API_URL, expectDpopError, NOW, requestOptions } from './fixtures.js';
 

@@ -1,7 +1,4 @@
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { TokenError } from 'tokenwarden';
-import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
 import {
   accessTokenHash,
   boundThumbprintOf,
@@ -9,8 +6,11 @@ import {
   createMemoryReplayStore,
   DEFAULT_DPOP_ALGORITHMS,
   ReplayStoreFullError,
+  TokenError,
   verifyDpopProof,
-} from '../../src/dpop/index.js';
+} from 'tokenwarden';
+import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   API_URL,
   assembleJws,

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
+import { type ReplayStore, verifyDpopProof } from 'tokenwarden';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplayStore, verifyDpopProof } from '../../src/dpop/index.js';
 import { createRedisReplayStore } from '../../src/dpop/redis-replay-store.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
 import { API_URL, clock, expectDpopError, NOW, requestOptions } from './fixtures.js';

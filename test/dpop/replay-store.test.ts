@@ -1,5 +1,5 @@
+import { createMemoryReplayStore, ReplayStoreFullError } from 'tokenwarden';
 import { describe, expect, it } from 'vitest';
-import { createMemoryReplayStore, ReplayStoreFullError } from '../../src/dpop/index.js';
 import { NOW } from './fixtures.js';
 
 /** A memory store whose clock the test moves. */
