@@ -13,6 +13,7 @@ import {
   checkIssuer,
   checkTimeClaims,
 } from './claims.js';
+import { systemClock } from './clock.js';
 import {
   createPresentationCheck,
   type DpopBinding,
@@ -28,7 +29,6 @@ import {
   createStaticKeyProvider,
   type JwksCacheOptions,
   type KeyProvider,
-  systemClock,
 } from './jwks/provider.js';
 import type { ResourceRequest } from './request.js';
 import { permissionsOf, scopesOf } from './scopes.js';

@@ -13,6 +13,7 @@ import {
   isSymmetricAlgorithm,
   keyFitsAlgorithm,
 } from '../algorithms.js';
+import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
 import { publicKeyProblem } from '../key-bounds.js';
 import {
@@ -266,7 +267,7 @@ function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
       { min: 1, max: MAX_TIMER_MS },
       'milliseconds',
     ),
-    clock: optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000),
+    clock: optionalFunction(options.clock, 'clock') ?? systemClock,
   };
 }
 

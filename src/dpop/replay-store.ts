@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { systemClock } from '../clock.js';
 import {
   checkKnownKeys,
   integerAtLeast,
@@ -129,7 +130,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
   optionsObject(options, 'createMemoryReplayStore options');
   checkKnownKeys(options, MEMORY_STORE_OPTION_KEYS, '');
   const max = integerAtLeast(options.max, 'max', 100_000, 1, 'proofs');
-  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
+  const clock = optionalFunction(options.clock, 'clock') ?? systemClock;
   // Values are expiry times in seconds; lru-cache's own TTL is not used because it reads the real
   // time and sets timers, where this store follows the injected clock. Entries are never read with
   // get(), so the least recently used entry is the least recently stored one.

@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Algorithm } from '../algorithms.js';
+import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
 import { type EventListener, emit } from '../events.js';
 import { discoverJwksUri } from './discovery.js';
@@ -63,7 +64,7 @@ export interface JwksProviderOptions extends JwksCacheOptions {
   readonly jwksUri?: string | undefined;
   /** The issuer whose discovery document names the key set; needed when `jwksUri` is absent. */
   readonly issuer?: string | undefined;
-  /** Seconds since the epoch. [`Date.now() / 1000`] */
+  /** Seconds since the epoch. [system clock] */
   readonly clock?: (() => number) | undefined;
   /** The `fetch` to use. [globalThis.fetch] */
   readonly fetch?: typeof fetch | undefined;
@@ -89,9 +90,6 @@ const REFRESH_AHEAD = 0.8;
 
 /** The longest `Retry-After` honoured, in seconds, so a hostile header cannot stall refetching. */
 const LONGEST_HONOURED_RETRY_AFTER = 300;
-
-/** Seconds since the epoch from the system clock. */
-export const systemClock = (): number => Date.now() / 1000;
 
 /**
  * A caching, single-flight key provider for a remote JWK set (RFC 7517), discovered from the issuer
