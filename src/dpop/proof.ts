@@ -14,8 +14,9 @@ import {
   keyFitsAlgorithm,
 } from '../algorithms.js';
 import { systemClock } from '../clock.js';
+import { isCompactJws } from '../compact-jws.js';
 import { TokenError } from '../errors.js';
-import { publicKeyProblem } from '../key-bounds.js';
+import { hasPrivateKeyMembers, publicKeyProblem } from '../key-bounds.js';
 import {
   checkKnownKeys,
   describeValue,
@@ -59,12 +60,6 @@ export const DEFAULT_IAT_WINDOW = 60;
 /** The longest `jti` accepted; §11.1 asks for 96 random bits, which is 16 base64url characters. */
 const MAX_JTI_LENGTH = 256;
 
-/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037). */
-const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** An unsecured JWS has an empty signature; letting it through here gives `alg: none` its own message. */
-const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The claims of a DPoP proof (RFC 9449 §4.2). */
@@ -307,14 +302,7 @@ function singleProof(value: string | readonly string[] | undefined, maxSize: num
   }
   // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
   if (value.includes(',')) throw new TokenError('dpop_proof_invalid', 'More than one DPoP proof was sent');
-  const parts = value.split('.');
-  const [header, payload, signature] = parts as [string, string, string];
-  if (
-    parts.length !== 3 ||
-    !BASE64URL.test(header) ||
-    !BASE64URL.test(payload) ||
-    !BASE64URL_OR_EMPTY.test(signature)
-  ) {
+  if (!isCompactJws(value.split('.'))) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof is not a compact JWS');
   }
   return value;
@@ -352,7 +340,7 @@ function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorith
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof header has no jwk');
   }
-  if (PRIVATE_KEY_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
+  if (hasPrivateKeyMembers(jwk)) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk holds private key material');
   }
   // RFC 8725 §3.1: the key must be of the kind the algorithm is made for.
