@@ -48,13 +48,8 @@ export {
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
 export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
-export {
-  createJwksProvider,
-  createStaticKeyProvider,
-  type JwksCacheOptions,
-  type JwksProviderOptions,
-  type KeyProvider,
-} from './jwks/provider.js';
+export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
+export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';

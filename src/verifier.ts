@@ -24,12 +24,8 @@ import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
 import { type EventListener, emit } from './events.js';
 import { checkTokenSyntax, type ExtractOptions, findToken } from './extract.js';
 import { checkHeader, checkType } from './header.js';
-import {
-  createJwksProvider,
-  createStaticKeyProvider,
-  type JwksCacheOptions,
-  type KeyProvider,
-} from './jwks/provider.js';
+import { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
+import type { JwksCacheOptions } from './jwks/provider-options.js';
 import type { ResourceRequest } from './request.js';
 import { permissionsOf, scopesOf } from './scopes.js';
 import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from './token.js';
