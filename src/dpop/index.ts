@@ -9,10 +9,14 @@ export {
   type PresentationCheck,
 } from './presentation.js';
 export {
+  createProofVerifier,
   DEFAULT_DPOP_ALGORITHMS,
   DEFAULT_IAT_WINDOW,
   DEFAULT_MAX_PROOF_SIZE,
   type DpopProofClaims,
+  type DpopProofRequest,
+  type DpopProofVerifier,
+  type DpopProofVerifierOptions,
   type VerifiedDpopProof,
   type VerifyDpopProofOptions,
   verifyDpopProof,

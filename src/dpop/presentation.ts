@@ -1,34 +1,17 @@
-import type { AsymmetricAlgorithm } from '../algorithms.js';
 import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
 import { type EventListener, emit } from '../events.js';
-import {
-  checkKnownKeys,
-  integerAtLeast,
-  integerInRange,
-  optionalNonNegativeNumber,
-  optionalObjectWithMethods,
-  optionalStringList,
-  optionKeys,
-  optionsObject,
-} from '../option-checks.js';
+import { checkKnownKeys, optionalStringList, optionKeys, optionsObject } from '../option-checks.js';
 import type { ResourceRequest } from '../request.js';
 import type { VerifiedToken } from '../verifier.js';
 import { boundThumbprintOf } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
-import type { DpopNonces } from './nonce.js';
 import {
-  checkDpopAlgorithms,
+  buildProofVerifier,
   DEFAULT_DPOP_ALGORITHMS,
+  type DpopProofVerifierOptions,
   type VerifiedDpopProof,
-  verifyDpopProof,
 } from './proof.js';
-import {
-  createMemoryReplayStore,
-  DEFAULT_REPLAY_STORE_TIMEOUT_MS,
-  MAX_TIMER_MS,
-  type ReplayStore,
-  ReplayStoreTimeoutError,
-} from './replay-store.js';
+import { createMemoryReplayStore, type ReplayStore, ReplayStoreTimeoutError } from './replay-store.js';
 import { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';
 
 /**
@@ -39,24 +22,21 @@ import { type PublicUrlOptions, resolvePublicUrl } from './request-url.js';
  */
 export type DpopMode = 'disabled' | 'allowed' | 'required';
 
-/** The `dpop` option of the verifier. Defaults in brackets; durations in seconds. */
-export interface DpopOptions extends PublicUrlOptions {
+/**
+ * The `dpop` option of the verifier. Defaults in brackets; durations in seconds. The proof settings
+ * are those of `createProofVerifier`, whose clock and clock tolerance are the verifier's.
+ */
+export interface DpopOptions
+  extends PublicUrlOptions,
+    Pick<DpopProofVerifierOptions, 'algorithms' | 'iatWindow' | 'nonces' | 'maxProofSize'> {
   /** See {@link DpopMode}. [`'allowed'`] */
   readonly mode?: DpopMode | undefined;
-  /** Proof signature algorithms accepted, announced as `algs` in challenges. [ES256, RS256, PS256, EdDSA, Ed25519] */
-  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
-  /** How far a proof's `iat` may be from now, on top of `clockTolerance`. [60] */
-  readonly iatWindow?: number | undefined;
   /**
    * Where proof `jti`s are remembered to refuse replays. Share one store (for example
    * `createRedisReplayStore` from `tokenwarden/redis`) across all instances of an API. [in memory,
    * 100 000 entries, per verifier]
    */
   readonly replayStore?: ReplayStore | undefined;
-  /** Server nonces (RFC 9449 §8), from `createDpopNonces({ secret })`. [no nonces] */
-  readonly nonces?: DpopNonces | undefined;
-  /** Largest proof in characters. [8192] */
-  readonly maxProofSize?: number | undefined;
   /**
    * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1). Past it the
    * request is refused with 503 `replay_store_unavailable` and a `replay_store_failed` event, so a
@@ -105,19 +85,24 @@ export function createPresentationCheck(
   onEvent?: EventListener | undefined,
 ): PresentationCheck {
   const mode = options?.mode ?? 'allowed';
-  const algorithms = options?.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
-  checkDpopOptions(options, mode, algorithms);
-  const replayStoreTimeoutMs = integerInRange(
-    options?.replayStoreTimeoutMs,
-    'dpop.replayStoreTimeoutMs',
-    DEFAULT_REPLAY_STORE_TIMEOUT_MS,
-    { min: 1, max: MAX_TIMER_MS },
-    'milliseconds',
+  checkDpopOptions(options, mode);
+  const given = options ?? {};
+  const verifyProof = buildProofVerifier(
+    {
+      replayStore: given.replayStore === undefined ? createMemoryReplayStore({ clock }) : given.replayStore,
+      algorithms: given.algorithms,
+      iatWindow: given.iatWindow,
+      clockTolerance,
+      nonces: given.nonces,
+      maxProofSize: given.maxProofSize,
+      replayStoreTimeoutMs: given.replayStoreTimeoutMs,
+      clock,
+    },
+    { caller: 'createVerifier', prefix: 'dpop.' },
   );
-  const replayStore = options?.replayStore ?? createMemoryReplayStore({ clock });
   const challenge: ChallengeContext = {
     schemes: mode === 'disabled' ? ['Bearer'] : mode === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'],
-    dpopAlgorithms: mode === 'disabled' ? [] : algorithms,
+    dpopAlgorithms: mode === 'disabled' ? [] : (given.algorithms ?? DEFAULT_DPOP_ALGORITHMS),
   };
 
   async function checkProof(request: ResourceRequest, auth: VerifiedToken): Promise<VerifiedToken> {
@@ -134,20 +119,12 @@ export function createPresentationCheck(
     }
     let proof: VerifiedDpopProof;
     try {
-      proof = await verifyDpopProof({
+      proof = await verifyProof({
         proof: request.header('dpop'),
         method: request.method,
-        url: resolvePublicUrl(request, options ?? {}),
+        url: resolvePublicUrl(request, given),
         accessToken: auth.token,
         boundThumbprint: bound,
-        replayStore,
-        algorithms,
-        iatWindow: options?.iatWindow,
-        clockTolerance,
-        nonces: options?.nonces,
-        maxProofSize: options?.maxProofSize,
-        replayStoreTimeoutMs,
-        clock,
       });
     } catch (error) {
       if (error instanceof TokenError && error.code === 'replay_store_unavailable') {
@@ -214,23 +191,15 @@ const DPOP_OPTION_KEYS = optionKeys<DpopOptions>({
 
 /**
  * Refuses at start-up a `dpop` option that would otherwise fail on each request, where it would read
- * as an outage (503), or, for a misspelt mode or key, silently leave the API in `allowed` mode.
+ * as an outage (503), or, for a misspelt mode or key, silently leave the API in `allowed` mode. The
+ * proof settings are checked where the proof check is built, under the same `dpop.` names.
  */
-function checkDpopOptions(
-  options: DpopOptions | undefined,
-  mode: string,
-  algorithms: readonly AsymmetricAlgorithm[],
-): void {
+function checkDpopOptions(options: DpopOptions | undefined, mode: string): void {
   const given = optionsObject(options, 'dpop', true);
   checkKnownKeys(given, DPOP_OPTION_KEYS, 'dpop.');
   if (!MODES.has(mode)) {
     throw new TypeError("tokenwarden: dpop.mode must be 'disabled', 'allowed' or 'required'");
   }
-  checkDpopAlgorithms(algorithms, 'dpop.algorithms');
-  optionalNonNegativeNumber(given.iatWindow, 'dpop.iatWindow', 'seconds');
-  integerAtLeast(given.maxProofSize, 'dpop.maxProofSize', 0, 1, 'characters');
-  optionalObjectWithMethods(given.replayStore, 'dpop.replayStore', ['checkAndStore']);
-  optionalObjectWithMethods(given.nonces, 'dpop.nonces', ['current', 'check']);
   optionalStringList(given.trustedProxies, 'dpop.trustedProxies');
   const base = given.publicBaseUrl;
   if (base !== undefined && (typeof base !== 'string' || normaliseHttpUri(base) === undefined)) {

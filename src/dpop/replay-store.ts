@@ -1,5 +1,7 @@
+import { base64url } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from '../clock.js';
+import { TokenError } from '../errors.js';
 import {
   checkKnownKeys,
   integerAtLeast,
@@ -85,6 +87,34 @@ export function checkAndStoreWithin(
     }
     Promise.resolve(answer).then(settle(resolve), settle(reject));
   });
+}
+
+/**
+ * §11.1 through the replay store. Only here does a failure mean "cannot check right now" (503): a
+ * store that rejects or misses its deadline refuses the proof, never accepts it.
+ */
+export async function recordProof(
+  store: ReplayStore,
+  replayKey: string,
+  expiresAt: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    return await checkAndStoreWithin(store, replayKey, expiresAt, timeoutMs);
+  } catch (error) {
+    throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The key a proof is recorded under: a digest of its key's thumbprint, its URI and its `jti`, of fixed
+ * length so the store's memory per entry does not depend on what the client sent.
+ */
+export async function replayKeyOf(thumbprint: string, requestUri: string, jti: string): Promise<string> {
+  const material = new TextEncoder().encode(JSON.stringify([thumbprint, requestUri, jti]));
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', material)));
 }
 
 /** Options for {@link createMemoryReplayStore}. Defaults in brackets. */
