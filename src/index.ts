@@ -6,7 +6,7 @@ export {
   type SymmetricAlgorithm,
 } from './algorithms.js';
 export type { AccessTokenClaims } from './claims.js';
-export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './dpop/binding.js';
+export { accessTokenHash, boundThumbprintOf, checkDpopBinding, type DpopBinding } from './dpop/binding.js';
 export {
   createDpopNonces,
   type DpopNonceOptions,
@@ -14,18 +14,13 @@ export {
   type DpopNonces,
 } from './dpop/nonce.js';
 export {
-  authResponseHeaders,
-  type DpopBinding,
-  type DpopMode,
-  type DpopOptions,
-} from './dpop/presentation.js';
-export {
   DEFAULT_DPOP_ALGORITHMS,
   type DpopProofClaims,
   type VerifiedDpopProof,
   type VerifyDpopProofOptions,
   verifyDpopProof,
 } from './dpop/proof.js';
+export type { DpopMode, DpopOptions } from './dpop/proof-of-possession.js';
 export {
   createMemoryReplayStore,
   type MemoryReplayStore,
@@ -52,12 +47,8 @@ export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from '.
 export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
+export { authResponseHeaders } from './sender-constraint.js';
+export type { ClaimsValidator, VerifiedToken } from './verified-token.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';
-export {
-  type AuthenticationOutcome,
-  type ClaimsValidator,
-  createVerifier,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from './verifier.js';
+export { type AuthenticationOutcome, createVerifier, type Verifier } from './verifier.js';
+export type { VerifierOptions } from './verifier-options.js';

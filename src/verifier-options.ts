@@ -1,4 +1,11 @@
+import type { JSONWebKeySet } from 'jose';
+import type { Algorithm } from './algorithms.js';
+import type { DpopOptions } from './dpop/proof-of-possession.js';
+import type { EventListener } from './events.js';
+import type { ExtractOptions } from './extract.js';
 import { checkMetadataUrlOption } from './jwks/metadata-url.js';
+import type { KeyProvider } from './jwks/provider.js';
+import type { JwksCacheOptions } from './jwks/provider-options.js';
 import { checkJwksCacheOptions, checkKeySetOption, JWKS_CACHE_OPTION_KEYS } from './jwks/provider-options.js';
 import {
   booleanOption,
@@ -13,7 +20,72 @@ import {
   optionKeys,
   optionsObject,
 } from './option-checks.js';
-import type { VerifierOptions } from './verifier.js';
+import type { ClaimsValidator } from './verified-token.js';
+import type { TokenCacheOptions } from './verified-token-cache.js';
+
+/** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
+export interface VerifierOptions extends ExtractOptions {
+  /**
+   * The trusted issuer(s), matched exactly against `iss` (`https://x/` and `https://x` differ).
+   * With several, each has its own discovered key set; a token's `iss` only picks which to try.
+   */
+  readonly issuer: string | readonly string[];
+  /** This API's identifier(s); the token's `aud` must contain at least one. */
+  readonly audience: string | readonly string[];
+  /**
+   * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
+   * is set] `none` is never accepted; `HS*` only with a `secret`.
+   */
+  readonly algorithms?: readonly Algorithm[] | undefined;
+  /** The key set URL. [discovered from each issuer's `/.well-known/openid-configuration`, then RFC 8414] */
+  readonly jwksUri?: string | undefined;
+  /** A fixed key set to use instead of fetching one (keys rotated by redeploying). */
+  readonly keySet?: JSONWebKeySet | undefined;
+  /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
+  readonly keyProvider?: KeyProvider | undefined;
+  /**
+   * Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2).
+   * Key material (PEM, OpenSSH or JWK text) is refused: a public key is no secret (RFC 8725 §2.1).
+   */
+  readonly secret?: string | Uint8Array | undefined;
+  /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
+  readonly clockTolerance?: number | undefined;
+  /** Largest accepted age (`now - iat`); tokens without `iat` are then refused. [no limit] */
+  readonly maxTokenAge?: number | undefined;
+  /** Claims that must be present besides `iss`, `aud` and `exp`, e.g. `['sub', 'client_id']`. [none] */
+  readonly requiredClaims?: readonly string[] | undefined;
+  /**
+   * Expected `typ` header. Set `'at+jwt'` for RFC 9068 strict mode: only `at+jwt` or
+   * `application/at+jwt` is accepted, which keeps ID tokens out. [not checked]
+   */
+  readonly typ?: string | undefined;
+  /** Your own claims rule, run last. */
+  readonly validateClaims?: ClaimsValidator | undefined;
+  /** Let requests without any token through unauthenticated (a present but bad token still fails). [false] */
+  readonly credentialsOptional?: boolean | undefined;
+  /** Largest token in characters, checked before any parsing. [16384] */
+  readonly maxTokenSize?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Fetching and caching of remote key sets. */
+  readonly jwksOptions?: JwksCacheOptions | undefined;
+  /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /**
+   * DPoP (RFC 9449) sender-constrained tokens: mode, proof algorithms, replay store, nonces and how
+   * to learn the public URL behind a proxy. [mode `'allowed'`]
+   */
+  readonly dpop?: DpopOptions | undefined;
+  /**
+   * Cache of verified tokens: a token seen before skips decoding and the signature check until it
+   * expires or its key leaves the key set (once the refetch that removes it completes, or the set is
+   * past `jwksOptions.staleIfError`). Time-based claims and `validateClaims` are still applied on
+   * every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
+   */
+  readonly cache?: false | TokenCacheOptions | undefined;
+  /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
+  readonly onEvent?: EventListener | undefined;
+}
 
 /**
  * Every key {@link VerifierOptions} has, token extraction's included. Written as a record so that a

@@ -1,4 +1,4 @@
-import { compactVerify, errors, type JSONWebKeySet, type ProtectedHeaderParameters } from 'jose';
+import { compactVerify, errors, type ProtectedHeaderParameters } from 'jose';
 import {
   type Algorithm,
   DEFAULT_ALGORITHMS,
@@ -14,118 +14,21 @@ import {
   checkTimeClaims,
 } from './claims.js';
 import { systemClock } from './clock.js';
-import {
-  createPresentationCheck,
-  type DpopBinding,
-  type DpopOptions,
-  type PresentationCheck,
-} from './dpop/presentation.js';
 import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
 import { type EventListener, emit } from './events.js';
-import { checkTokenSyntax, type ExtractOptions, findToken } from './extract.js';
+import { checkTokenSyntax, findToken } from './extract.js';
 import { checkHeader, checkType } from './header.js';
 import { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
-import type { JwksCacheOptions } from './jwks/provider-options.js';
 import type { ResourceRequest } from './request.js';
 import { permissionsOf, scopesOf } from './scopes.js';
+import { createSenderConstraint, type SenderConstraint } from './sender-constraint.js';
 import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from './token.js';
-import {
-  type CachedVerification,
-  type TokenCacheOptions,
-  VerifiedTokenCache,
-} from './verified-token-cache.js';
-import { checkVerifierOptions } from './verifier-options.js';
+import type { ClaimsValidator, VerifiedToken } from './verified-token.js';
+import { type CachedVerification, VerifiedTokenCache } from './verified-token-cache.js';
+import { checkVerifierOptions, type VerifierOptions } from './verifier-options.js';
 
-/**
- * A custom claims rule, run after every built-in check has passed. Throw a {@link TokenError} for a
- * precise code, or return `false` to reject with `claim_invalid`.
- */
-export type ClaimsValidator = (
-  claims: AccessTokenClaims,
-  header: ProtectedHeaderParameters,
-) => boolean | undefined | Promise<boolean | undefined>;
-
-/** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
-export interface VerifierOptions extends ExtractOptions {
-  /**
-   * The trusted issuer(s), matched exactly against `iss` (`https://x/` and `https://x` differ).
-   * With several, each has its own discovered key set; a token's `iss` only picks which to try.
-   */
-  readonly issuer: string | readonly string[];
-  /** This API's identifier(s); the token's `aud` must contain at least one. */
-  readonly audience: string | readonly string[];
-  /**
-   * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
-   * is set] `none` is never accepted; `HS*` only with a `secret`.
-   */
-  readonly algorithms?: readonly Algorithm[] | undefined;
-  /** The key set URL. [discovered from each issuer's `/.well-known/openid-configuration`, then RFC 8414] */
-  readonly jwksUri?: string | undefined;
-  /** A fixed key set to use instead of fetching one (keys rotated by redeploying). */
-  readonly keySet?: JSONWebKeySet | undefined;
-  /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
-  readonly keyProvider?: KeyProvider | undefined;
-  /**
-   * Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2).
-   * Key material (PEM, OpenSSH or JWK text) is refused: a public key is no secret (RFC 8725 §2.1).
-   */
-  readonly secret?: string | Uint8Array | undefined;
-  /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
-  readonly clockTolerance?: number | undefined;
-  /** Largest accepted age (`now - iat`); tokens without `iat` are then refused. [no limit] */
-  readonly maxTokenAge?: number | undefined;
-  /** Claims that must be present besides `iss`, `aud` and `exp`, e.g. `['sub', 'client_id']`. [none] */
-  readonly requiredClaims?: readonly string[] | undefined;
-  /**
-   * Expected `typ` header. Set `'at+jwt'` for RFC 9068 strict mode: only `at+jwt` or
-   * `application/at+jwt` is accepted, which keeps ID tokens out. [not checked]
-   */
-  readonly typ?: string | undefined;
-  /** Your own claims rule, run last. */
-  readonly validateClaims?: ClaimsValidator | undefined;
-  /** Let requests without any token through unauthenticated (a present but bad token still fails). [false] */
-  readonly credentialsOptional?: boolean | undefined;
-  /** Largest token in characters, checked before any parsing. [16384] */
-  readonly maxTokenSize?: number | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
-  /** Fetching and caching of remote key sets. */
-  readonly jwksOptions?: JwksCacheOptions | undefined;
-  /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /**
-   * DPoP (RFC 9449) sender-constrained tokens: mode, proof algorithms, replay store, nonces and how
-   * to learn the public URL behind a proxy. [mode `'allowed'`]
-   */
-  readonly dpop?: DpopOptions | undefined;
-  /**
-   * Cache of verified tokens: a token seen before skips decoding and the signature check until it
-   * expires or its key leaves the key set (once the refetch that removes it completes, or the set is
-   * past `jwksOptions.staleIfError`). Time-based claims and `validateClaims` are still applied on
-   * every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
-   */
-  readonly cache?: false | TokenCacheOptions | undefined;
-  /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
-  readonly onEvent?: EventListener | undefined;
-}
-
-/** A token that passed every check. */
-export interface VerifiedToken {
-  /** The compact JWT as received. */
-  readonly token: string;
-  /** Its protected header. */
-  readonly header: ProtectedHeaderParameters;
-  /** Its claims. */
-  readonly claims: AccessTokenClaims;
-  /** Scopes from `scope` (space-delimited) and/or `scp`. */
-  readonly scopes: readonly string[];
-  /** Auth0 RBAC `permissions`. */
-  readonly permissions: readonly string[];
-  /** The scheme it was presented under; `Bearer` from `verify()`, which refuses bound tokens. */
-  readonly scheme: AuthScheme;
-  /** For a DPoP-bound token presented with its proof: the proof key's thumbprint and any next nonce. */
-  readonly dpop?: DpopBinding | undefined;
-}
+export type { ClaimsValidator, VerifiedToken } from './verified-token.js';
+export type { VerifierOptions } from './verifier-options.js';
 
 /** Verifies access tokens; create one per API and share it across routes. */
 export interface Verifier {
@@ -170,7 +73,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function verify(token: string): Promise<VerifiedToken> {
     // verify() has no request, hence no DPoP proof: in required mode no token can pass it.
-    if (config.presentation.mode === 'required') return Promise.reject(proofNeeded('mode'));
+    if (config.presentation.proofRequired) return Promise.reject(proofNeeded('mode'));
     let cached: VerifiedToken | undefined;
     try {
       cached = typeof token === 'string' ? fromCache(token) : undefined;
@@ -460,7 +363,7 @@ interface NormalisedOptions {
   readonly credentialsOptional: boolean;
   readonly cache: VerifiedTokenCache | undefined;
   readonly onEvent: EventListener | undefined;
-  readonly presentation: PresentationCheck;
+  readonly presentation: SenderConstraint;
 }
 
 /** Seconds of clock difference allowed by default. */
@@ -538,7 +441,12 @@ function normaliseOptions(options: VerifierOptions): NormalisedOptions {
     credentialsOptional: options.credentialsOptional ?? false,
     cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
     onEvent: options.onEvent,
-    presentation: createPresentationCheck(options.dpop, clockTolerance, clock, options.onEvent),
+    presentation: createSenderConstraint({
+      dpop: options.dpop,
+      clockTolerance,
+      clock,
+      onEvent: options.onEvent,
+    }),
   };
 }
 

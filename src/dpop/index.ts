@@ -1,13 +1,6 @@
-export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './binding.js';
+export { accessTokenHash, boundThumbprintOf, checkDpopBinding, type DpopBinding } from './binding.js';
 export { normaliseHttpUri } from './htu.js';
 export { createDpopNonces, type DpopNonceOptions, type DpopNonceStatus, type DpopNonces } from './nonce.js';
-export {
-  createPresentationCheck,
-  type DpopBinding,
-  type DpopMode,
-  type DpopOptions,
-  type PresentationCheck,
-} from './presentation.js';
 export {
   createProofVerifier,
   DEFAULT_DPOP_ALGORITHMS,
@@ -21,6 +14,13 @@ export {
   type VerifyDpopProofOptions,
   verifyDpopProof,
 } from './proof.js';
+export {
+  createProofOfPossessionCheck,
+  type DpopMode,
+  type DpopOptions,
+  type ProofOfPossessionCheck,
+  type ProofOfPossessionSettings,
+} from './proof-of-possession.js';
 export {
   createMemoryReplayStore,
   type MemoryReplayStore,

@@ -1,8 +1,9 @@
-import { type AuthScheme, type ChallengeContext, TokenError } from '../errors.js';
+import type { AsymmetricAlgorithm } from '../algorithms.js';
+import { TokenError } from '../errors.js';
 import { type EventListener, emit } from '../events.js';
 import { checkKnownKeys, optionalStringList, optionKeys, optionsObject } from '../option-checks.js';
 import type { ResourceRequest } from '../request.js';
-import type { VerifiedToken } from '../verifier.js';
+import type { VerifiedToken } from '../verified-token.js';
 import { boundThumbprintOf } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import {
@@ -45,54 +46,40 @@ export interface DpopOptions
   readonly replayStoreTimeoutMs?: number | undefined;
 }
 
-/** The DPoP facts of an accepted request. */
-export interface DpopBinding {
-  /** RFC 7638 thumbprint of the proof's key, equal to the token's `cnf.jkt`. */
-  readonly thumbprint: string;
-  /** A fresh nonce to send as `DPoP-Nonce` with the response, when the client used an older one. */
-  readonly nextNonce: string | undefined;
-}
-
-/** Checks how a verified token was presented: bearer rules, or the DPoP proof and binding. */
-export interface PresentationCheck {
-  /** The DPoP mode; `verify()`, which has no request and so no proof, refuses every token in `required`. */
+/** The verifier's DPoP settings, checked once, and the check of a request made under `DPoP`. */
+export interface ProofOfPossessionCheck {
   readonly mode: DpopMode;
-  /** The challenge settings for errors of this verifier. */
-  readonly challenge: ChallengeContext;
-  /** Whether requests using `scheme` are considered at all (else they count as carrying no token). */
-  accepts(scheme: AuthScheme): boolean;
-  /** Refuses a presentation the mode does not allow, before the token is verified. */
-  checkScheme(scheme: AuthScheme): void;
+  /** The proof algorithms accepted. */
+  readonly algorithms: readonly AsymmetricAlgorithm[];
   /**
-   * Completes authentication of a verified token presented under `scheme`: synchronous for Bearer,
-   * so the common case adds no promise.
+   * RFC 9449 §7.1: `token`, resolved from a request's `Authorization: DPoP` credential, is bound to
+   * the key of the request's valid proof. Resolves the token with the binding's facts.
    */
-  check(
-    request: ResourceRequest,
-    scheme: AuthScheme,
-    auth: VerifiedToken,
-  ): VerifiedToken | Promise<VerifiedToken>;
+  check(request: ResourceRequest, token: VerifiedToken): Promise<VerifiedToken>;
 }
 
-/**
- * Builds the presentation rules for a verifier from its `dpop` option; replay store failures are
- * reported to `onEvent`.
- */
-export function createPresentationCheck(
-  options: DpopOptions | undefined,
-  clockTolerance: number,
-  clock: () => number,
-  onEvent?: EventListener | undefined,
-): PresentationCheck {
-  const mode = options?.mode ?? 'allowed';
-  checkDpopOptions(options, mode);
-  const given = options ?? {};
+/** What the proof-of-possession check is built from: the `dpop` option and the verifier's clock. */
+export interface ProofOfPossessionSettings {
+  readonly dpop: DpopOptions | undefined;
+  /** Seconds. */
+  readonly clockTolerance: number;
+  readonly clock: () => number;
+  /** Told of replay store failures. */
+  readonly onEvent: EventListener | undefined;
+}
+
+/** Builds the DPoP check from the verifier's `dpop` option, which it checks once, here. */
+export function createProofOfPossessionCheck(settings: ProofOfPossessionSettings): ProofOfPossessionCheck {
+  const { clock, onEvent } = settings;
+  const mode = settings.dpop?.mode ?? 'allowed';
+  checkDpopOptions(settings.dpop, mode);
+  const given = settings.dpop ?? {};
   const verifyProof = buildProofVerifier(
     {
       replayStore: given.replayStore === undefined ? createMemoryReplayStore({ clock }) : given.replayStore,
       algorithms: given.algorithms,
       iatWindow: given.iatWindow,
-      clockTolerance,
+      clockTolerance: settings.clockTolerance,
       nonces: given.nonces,
       maxProofSize: given.maxProofSize,
       replayStoreTimeoutMs: given.replayStoreTimeoutMs,
@@ -100,18 +87,14 @@ export function createPresentationCheck(
     },
     { caller: 'createVerifier', prefix: 'dpop.' },
   );
-  const challenge: ChallengeContext = {
-    schemes: mode === 'disabled' ? ['Bearer'] : mode === 'required' ? ['DPoP'] : ['Bearer', 'DPoP'],
-    dpopAlgorithms: mode === 'disabled' ? [] : (given.algorithms ?? DEFAULT_DPOP_ALGORITHMS),
-  };
 
-  async function checkProof(request: ResourceRequest, auth: VerifiedToken): Promise<VerifiedToken> {
-    const bound = boundThumbprintOf(auth.claims);
+  async function check(request: ResourceRequest, token: VerifiedToken): Promise<VerifiedToken> {
+    const bound = boundThumbprintOf(token.claims);
     if (bound === undefined) {
       throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
     }
     // A proof checks the key binding only; a second binding (RFC 8705 x5t#S256) would go unchecked.
-    if (Object.keys(auth.claims.cnf as object).some((method) => method !== 'jkt')) {
+    if (Object.keys(token.claims.cnf as object).some((method) => method !== 'jkt')) {
       throw new TokenError(
         'dpop_binding_mismatch',
         'The access token is also bound to a certificate or key this API cannot check',
@@ -123,7 +106,7 @@ export function createPresentationCheck(
         proof: request.header('dpop'),
         method: request.method,
         url: resolvePublicUrl(request, given),
-        accessToken: auth.token,
+        accessToken: token.token,
         boundThumbprint: bound,
       });
     } catch (error) {
@@ -132,41 +115,10 @@ export function createPresentationCheck(
       }
       throw error;
     }
-    return { ...auth, scheme: 'DPoP', dpop: { thumbprint: proof.thumbprint, nextNonce: proof.nextNonce } };
+    return { ...token, scheme: 'DPoP', dpop: { thumbprint: proof.thumbprint, nextNonce: proof.nextNonce } };
   }
 
-  return {
-    mode,
-    challenge,
-    accepts: (scheme) => scheme === 'Bearer' || mode !== 'disabled',
-    checkScheme(scheme) {
-      if (scheme === 'Bearer' && mode === 'required') {
-        throw new TokenError('dpop_binding_mismatch', 'This API accepts only DPoP-bound access tokens');
-      }
-    },
-    check(request, scheme, auth) {
-      if (scheme === 'DPoP') return checkProof(request, auth);
-      // Claims are frozen JSON, so a cnf member is never undefined: the common case costs one lookup.
-      if (auth.claims.cnf !== undefined) throw bearerRefusal(auth);
-      return auth;
-    },
-  };
-}
-
-/**
- * RFC 9449 §7.2: a DPoP-bound token must never be accepted as a bearer token. Nor may a token bound
- * any other way (`cnf` with RFC 8705 `x5t#S256`, RFC 7800 `jwk`, or anything else), since this API
- * cannot check that binding: accepting it would turn a stolen sender-constrained token into a
- * bearer token.
- */
-function bearerRefusal(auth: VerifiedToken): TokenError {
-  if (boundThumbprintOf(auth.claims) !== undefined) {
-    return new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token');
-  }
-  return new TokenError(
-    'dpop_binding_mismatch',
-    'The access token is bound to a certificate or key (cnf) this API cannot check',
-  );
+  return { mode, algorithms: given.algorithms ?? DEFAULT_DPOP_ALGORITHMS, check };
 }
 
 /** A short account of a replay store failure for logs: the store's own message, never a stack. */
@@ -205,14 +157,4 @@ function checkDpopOptions(options: DpopOptions | undefined, mode: string): void 
   if (base !== undefined && (typeof base !== 'string' || normaliseHttpUri(base) === undefined)) {
     throw new TypeError('tokenwarden: dpop.publicBaseUrl must be an absolute http(s) URL');
   }
-}
-
-/**
- * Headers to add to a successful response: `DPoP-Nonce` when the client should switch to a newer
- * nonce (RFC 9449 §8.2), or `undefined` when there are none, which is nearly always: adapters then
- * do no header work at all.
- */
-export function authResponseHeaders(auth: VerifiedToken | undefined): Record<string, string> | undefined {
-  const nonce = auth?.dpop?.nextNonce;
-  return nonce === undefined ? undefined : { 'dpop-nonce': nonce };
 }
