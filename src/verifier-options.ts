@@ -1,12 +1,15 @@
 import type { JSONWebKeySet } from 'jose';
-import type { Algorithm } from './algorithms.js';
-import type { DpopOptions } from './dpop/proof-of-possession.js';
+import { type Algorithm, DEFAULT_ALGORITHMS, isKnownAlgorithm, isSymmetricAlgorithm } from './algorithms.js';
+import { systemClock } from './clock.js';
+import type { DpopOptions, ProofOfPossessionSettings } from './dpop/proof-of-possession.js';
 import type { EventListener } from './events.js';
 import type { ExtractOptions } from './extract.js';
+import { checkSecretFor, HmacKeys, secretBytes } from './hmac-secret.js';
 import { checkMetadataUrlOption } from './jwks/metadata-url.js';
-import type { KeyProvider } from './jwks/provider.js';
+import { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
 import type { JwksCacheOptions } from './jwks/provider-options.js';
 import { checkJwksCacheOptions, checkKeySetOption, JWKS_CACHE_OPTION_KEYS } from './jwks/provider-options.js';
+import type { JwtResolverSettings } from './jwt-resolver.js';
 import {
   booleanOption,
   checkKnownKeys,
@@ -20,8 +23,9 @@ import {
   optionKeys,
   optionsObject,
 } from './option-checks.js';
+import { DEFAULT_MAX_TOKEN_SIZE } from './token.js';
 import type { ClaimsValidator } from './verified-token.js';
-import type { TokenCacheOptions } from './verified-token-cache.js';
+import { type TokenCacheOptions, VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
 export interface VerifierOptions extends ExtractOptions {
@@ -122,7 +126,7 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
  * that a typo, a string from `process.env` or an unset variable (`Number(undefined)` is `NaN`) stops
  * the start-up with a `TypeError` naming the option, instead of silently disabling a check.
  *
- * The `dpop` and `cache` objects are checked where they are read (the presentation rules and the
+ * The `dpop` and `cache` objects are checked where they are read (the sender constraint and the
  * token cache), with the same helpers; everything else is checked here.
  */
 export function checkVerifierOptions(options: VerifierOptions): void {
@@ -170,4 +174,94 @@ export function checkVerifierOptions(options: VerifierOptions): void {
       `tokenwarden: cache must be false or an options object (got ${describeValue(cache)})`,
     );
   }
+}
+
+/** A verifier's options, checked once and unpacked with their defaults: what its steps are built from. */
+export interface VerifierSettings {
+  readonly resolver: JwtResolverSettings;
+  readonly senderConstraint: ProofOfPossessionSettings;
+  readonly credentialsOptional: boolean;
+  readonly onEvent: EventListener | undefined;
+}
+
+/** Seconds of clock difference allowed by default. */
+const DEFAULT_CLOCK_TOLERANCE = 60;
+
+/**
+ * Checks `options` ({@link checkVerifierOptions}, then the rules between them) and unpacks every one
+ * with its default, in this one place. Builds the key sources and the token cache.
+ *
+ * @throws {TypeError} naming the first option refused.
+ */
+export function verifierSettings(options: VerifierOptions): VerifierSettings {
+  checkVerifierOptions(options);
+  const issuers = toList(options.issuer, 'issuer');
+  const audiences = toList(options.audience, 'audience');
+  const secret = secretBytes(options.secret);
+  const algorithms = acceptedAlgorithms(options.algorithms, secret);
+  const clock = options.clock ?? systemClock;
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
+  let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
+  if (sharedKeyProvider === undefined && options.keySet !== undefined) {
+    sharedKeyProvider = createStaticKeyProvider(options.keySet);
+  }
+  if (sharedKeyProvider === undefined && options.jwksUri !== undefined) {
+    sharedKeyProvider = createJwksProvider({ ...providerOptions, jwksUri: options.jwksUri });
+  }
+  const keyProviders = new Map<string, KeyProvider>();
+  if (sharedKeyProvider === undefined) {
+    for (const issuer of issuers)
+      keyProviders.set(issuer, createJwksProvider({ ...providerOptions, issuer }));
+  }
+  return {
+    resolver: {
+      algorithms,
+      rules: {
+        issuers: new Set(issuers),
+        audiences,
+        clockTolerance,
+        maxTokenAge: options.maxTokenAge,
+        requiredClaims: options.requiredClaims ?? [],
+      },
+      hmacKeys: secret === undefined ? undefined : new HmacKeys(secret),
+      keyProviders,
+      sharedKeyProvider,
+      maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,
+      clock,
+      typ: options.typ,
+      validateClaims: options.validateClaims,
+      cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
+    },
+    senderConstraint: { dpop: options.dpop, clockTolerance, clock, onEvent: options.onEvent },
+    credentialsOptional: options.credentialsOptional ?? false,
+    onEvent: options.onEvent,
+  };
+}
+
+/**
+ * The accepted signature algorithms: the `algorithms` option, or the defaults (with `HS256` when a
+ * secret is set). `none` is not an algorithm here, and `HS*` needs a secret long enough for it.
+ */
+function acceptedAlgorithms(
+  given: readonly Algorithm[] | undefined,
+  secret: Uint8Array | undefined,
+): ReadonlySet<Algorithm> {
+  const algorithms = new Set<Algorithm>(
+    given ?? (secret === undefined ? DEFAULT_ALGORITHMS : [...DEFAULT_ALGORITHMS, 'HS256']),
+  );
+  for (const alg of algorithms) {
+    if (!isKnownAlgorithm(alg)) throw new TypeError(`tokenwarden: unsupported algorithm ${String(alg)}`);
+    if (isSymmetricAlgorithm(alg)) checkSecretFor(alg, secret);
+  }
+  if (algorithms.size === 0) throw new TypeError('tokenwarden: algorithms must not be empty');
+  return algorithms;
+}
+
+function toList(value: string | readonly string[] | undefined, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : [...(value ?? [])];
+  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new TypeError(`tokenwarden: the ${name} option is required`);
+  }
+  return list;
 }
