@@ -186,19 +186,14 @@ export function createProofVerifier(options: DpopProofVerifierOptions): DpopProo
   return buildProofVerifier(options, { caller: 'createProofVerifier', prefix: '' });
 }
 
-/** How option errors name their option: `prefix` before each name, `caller` for a missing store. */
-export interface OptionNaming {
-  readonly caller: string;
-  readonly prefix: string;
-}
-
 /**
  * {@link createProofVerifier} for options whose object and keys the caller has checked already (the
- * verifier's `dpop` option): checks each setting, naming it under `naming`, and builds the check.
+ * verifier's `dpop` option): checks each setting, its name after `naming.prefix` in errors, and
+ * builds the check. A missing store is refused in the name of `naming.caller`.
  */
 export function buildProofVerifier(
   options: DpopProofVerifierOptions,
-  naming: OptionNaming,
+  naming: { readonly caller: string; readonly prefix: string },
 ): DpopProofVerifier {
   const { prefix } = naming;
   const algorithms = new Set(
@@ -206,11 +201,9 @@ export function buildProofVerifier(
   );
   const iatWindow = nonNegativeNumber(options.iatWindow, `${prefix}iatWindow`, DEFAULT_IAT_WINDOW, 'seconds');
   const tolerance = nonNegativeNumber(options.clockTolerance, `${prefix}clockTolerance`, 0, 'seconds');
-  if (
-    optionalObjectWithMethods(options.replayStore, `${prefix}replayStore`, ['checkAndStore']) === undefined
-  ) {
+  if (options.replayStore === undefined)
     throw new TypeError(`tokenwarden: ${naming.caller} needs a replayStore`);
-  }
+  optionalObjectWithMethods(options.replayStore, `${prefix}replayStore`, ['checkAndStore']);
   optionalObjectWithMethods(options.nonces, `${prefix}nonces`, ['current', 'check']);
   const maxProofSize = integerAtLeast(
     options.maxProofSize,
@@ -228,7 +221,6 @@ export function buildProofVerifier(
   );
   const clock = optionalFunction(options.clock, `${prefix}clock`) ?? systemClock;
   const { replayStore, nonces } = options;
-  // A proof is accepted while its iat is within the window, so it is remembered for as long (§11.1).
   const window = iatWindow + tolerance;
 
   return async (request) => {

@@ -14,6 +14,13 @@ import {
   type JwksProviderOptions,
 } from './provider-options.js';
 
+/**
+ * Key providers: a fixed key set, and a remote one (RFC 7517) that is fetched, cached and refreshed.
+ * Longer than most files because the remote provider's timing rules (refresh ahead, stale while
+ * revalidating, stale if error, the unknown-kid cooldown, `Retry-After`, one fetch in flight) are
+ * read against each other, so they stay in one class.
+ */
+
 /** Where verification keys come from. The verifier asks it once per token it has not seen. */
 export interface KeyProvider {
   /**
