@@ -6,7 +6,7 @@ export {
   type SymmetricAlgorithm,
 } from './algorithms.js';
 export type { AccessTokenClaims } from './claims.js';
-export { accessTokenHash, boundThumbprintOf, checkDpopBinding, type DpopBinding } from './dpop/binding.js';
+export { accessTokenHash, boundThumbprintOf, checkDpopBinding } from './dpop/binding.js';
 export {
   createDpopNonces,
   type DpopNonceOptions,
@@ -48,7 +48,7 @@ export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-opti
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export { authResponseHeaders } from './sender-constraint.js';
-export type { ClaimsValidator, VerifiedToken } from './verified-token.js';
+export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-token.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';
 export { type AuthenticationOutcome, createVerifier, type Verifier } from './verifier.js';
 export type { VerifierOptions } from './verifier-options.js';

@@ -1,6 +1,5 @@
 import type { ProtectedHeaderParameters } from 'jose';
 import type { AccessTokenClaims } from './claims.js';
-import type { DpopBinding } from './dpop/binding.js';
 import type { AuthScheme } from './errors.js';
 
 /**
@@ -24,6 +23,14 @@ export interface VerifiedToken {
   readonly scheme: AuthScheme;
   /** For a DPoP-bound token presented with its proof: the proof key's thumbprint and any next nonce. */
   readonly dpop?: DpopBinding | undefined;
+}
+
+/** The DPoP facts of an accepted request. */
+export interface DpopBinding {
+  /** RFC 7638 thumbprint of the proof's key, equal to the token's `cnf.jkt`. */
+  readonly thumbprint: string;
+  /** A fresh nonce to send as `DPoP-Nonce` with the response, when the client used an older one. */
+  readonly nextNonce: string | undefined;
 }
 
 /**

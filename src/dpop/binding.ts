@@ -2,14 +2,6 @@ import { base64url } from 'jose';
 import type { AccessTokenClaims } from '../claims.js';
 import { TokenError } from '../errors.js';
 
-/** The DPoP facts of an accepted request. */
-export interface DpopBinding {
-  /** RFC 7638 thumbprint of the proof's key, equal to the token's `cnf.jkt`. */
-  readonly thumbprint: string;
-  /** A fresh nonce to send as `DPoP-Nonce` with the response, when the client used an older one. */
-  readonly nextNonce: string | undefined;
-}
-
 /**
  * The RFC 7638 thumbprint an access token is bound to: its `cnf.jkt` (RFC 9449 §6.1), or `undefined`
  * for a token not bound to a DPoP key. A token bound to a key must never be accepted as a plain
