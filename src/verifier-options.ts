@@ -178,7 +178,9 @@ export function checkVerifierOptions(options: VerifierOptions): void {
 
 /** A verifier's options, checked once and unpacked with their defaults: what its steps are built from. */
 export interface VerifierSettings {
+  /** What the JWT resolver runs with: algorithms, claim rules, key sources, cache. */
   readonly resolver: JwtResolverSettings;
+  /** What the sender constraint is built from: the `dpop` option, checked there, and the clock. */
   readonly senderConstraint: ProofOfPossessionSettings;
   readonly credentialsOptional: boolean;
   readonly onEvent: EventListener | undefined;

@@ -48,6 +48,7 @@ export interface DpopOptions
 
 /** The verifier's DPoP settings, checked once, and the check of a request made under `DPoP`. */
 export interface ProofOfPossessionCheck {
+  /** Which schemes the API takes tokens under, see {@link DpopMode}. */
   readonly mode: DpopMode;
   /** The proof algorithms accepted. */
   readonly algorithms: readonly AsymmetricAlgorithm[];
@@ -61,8 +62,9 @@ export interface ProofOfPossessionCheck {
 /** What the proof-of-possession check is built from: the `dpop` option and the verifier's clock. */
 export interface ProofOfPossessionSettings {
   readonly dpop: DpopOptions | undefined;
-  /** Seconds. */
+  /** Seconds, added to `dpop.iatWindow`. */
   readonly clockTolerance: number;
+  /** Seconds since the epoch, for proofs' `iat` and the default replay store. */
   readonly clock: () => number;
   /** Told of replay store failures. */
   readonly onEvent: EventListener | undefined;
