@@ -1,3 +1,5 @@
+import { type AuthParam, type Challenge, formatChallenges, rfc6750Value } from './challenge.js';
+
 /**
  * Every way a request can fail authentication or authorization, as one closed union of stable codes.
  * Users switch on `code`; messages may change between versions, codes do not.
@@ -185,8 +187,9 @@ export function toErrorResponse(error: TokenError): ErrorResponse {
 /**
  * RFC 6750 §3 and RFC 9449 §7.1: one challenge per offered scheme. The error goes on the challenge of
  * the scheme the request used (always `DPoP` for proof errors); without credentials, no error at all.
+ * `undefined` when the failure is the server's, which no credentials could mend.
  */
-function formatChallenge(error: TokenError): string | undefined {
+function challengesFor(error: TokenError): Challenge[] | undefined {
   if (SERVER_SIDE.has(error.code)) return undefined;
   const isProofError = DPOP_PROOF_CODES.has(error.code);
   const context = challenges.get(error) ?? (isProofError ? DPOP_ONLY : BEARER_ONLY);
@@ -198,24 +201,23 @@ function formatChallenge(error: TokenError): string | undefined {
       : used !== undefined && context.schemes.includes(used)
         ? used
         : context.schemes[0];
-  return context.schemes
-    .map((scheme) => {
-      const params: string[] = [];
-      if (scheme === erring && error.oauthError !== undefined) {
-        params.push(`error="${error.oauthError}"`, `error_description="${quotable(error.message)}"`);
-        if (error.requiredScopes !== undefined && error.requiredScopes.length > 0) {
-          params.push(`scope="${quotable(error.requiredScopes.join(' '))}"`);
-        }
+  return context.schemes.map((scheme) => {
+    const params: AuthParam[] = [];
+    if (scheme === erring && error.oauthError !== undefined) {
+      params.push(['error', error.oauthError], ['error_description', rfc6750Value(error.message)]);
+      if (error.requiredScopes !== undefined && error.requiredScopes.length > 0) {
+        params.push(['scope', rfc6750Value(error.requiredScopes.join(' '))]);
       }
-      if (scheme === 'DPoP' && context.dpopAlgorithms.length > 0) {
-        params.push(`algs="${quotable(context.dpopAlgorithms.join(' '))}"`);
-      }
-      return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;
-    })
-    .join(', ');
+    }
+    if (scheme === 'DPoP' && context.dpopAlgorithms.length > 0) {
+      params.push(['algs', context.dpopAlgorithms.join(' ')]);
+    }
+    return { scheme, params };
+  });
 }
 
-/** RFC 6750 §3: `error_description` and `scope` values exclude `"` and `\`; keep to printable ASCII. */
-function quotable(value: string): string {
-  return value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
+/** The `WWW-Authenticate` value for `error`, or `undefined` when it gets no challenge. */
+function formatChallenge(error: TokenError): string | undefined {
+  const offered = challengesFor(error);
+  return offered === undefined ? undefined : formatChallenges(offered);
 }

@@ -13,14 +13,18 @@ export {
   type DpopNonceStatus,
   type DpopNonces,
 } from './dpop/nonce.js';
-export type { DpopBinding, DpopMode, DpopOptions } from './dpop/presentation.js';
 export {
+  createProofVerifier,
   DEFAULT_DPOP_ALGORITHMS,
   type DpopProofClaims,
+  type DpopProofRequest,
+  type DpopProofVerifier,
+  type DpopProofVerifierOptions,
   type VerifiedDpopProof,
   type VerifyDpopProofOptions,
   verifyDpopProof,
 } from './dpop/proof.js';
+export type { DpopMode, DpopOptions } from './dpop/proof-of-possession.js';
 export {
   createMemoryReplayStore,
   type MemoryReplayStore,
@@ -43,20 +47,11 @@ export {
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
 export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
-export {
-  createJwksProvider,
-  createStaticKeyProvider,
-  type JwksCacheOptions,
-  type JwksProviderOptions,
-  type KeyProvider,
-} from './jwks/provider.js';
+export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
+export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
+export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-token.js';
 export type { TokenCacheOptions } from './verified-token-cache.js';
-export {
-  type ClaimsValidator,
-  createVerifier,
-  type VerifiedToken,
-  type Verifier,
-  type VerifierOptions,
-} from './verifier.js';
+export { createVerifier, type Verifier } from './verifier.js';
+export type { VerifierOptions } from './verifier-options.js';

@@ -1,10 +1,19 @@
 import { base64url } from 'jose';
+import { BASE64URL } from './compact-jws.js';
 
 /**
- * Size bounds for public keys received from others (a DPoP proof's `jwk`, a fetched key set), read
- * from the JWK's base64url members before anything is imported, so that a hostile key costs a
- * string check rather than a signature verification.
+ * What a public key received from others (a DPoP proof's `jwk`, a fetched key set) must be: public
+ * only, and within size bounds read from the JWK's base64url members before anything is imported,
+ * so that a hostile key costs a string check rather than a signature verification.
  */
+
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
+const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** Whether a JWK carries private or symmetric key material, which a public key set or proof must not. */
+export function hasPrivateKeyMembers(jwk: object): boolean {
+  return PRIVATE_KEY_MEMBERS.some((member) => Object.hasOwn(jwk, member));
+}
 
 /** Smallest RSA modulus accepted, in bits (RFC 7518 §3.3, RFC 8725 §3.5). */
 export const MIN_RSA_MODULUS_BITS = 2048;
@@ -32,8 +41,6 @@ const COORDINATE_BYTES: Readonly<Record<string, number>> = {
   Ed25519: 32,
   Ed448: 57,
 };
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Why an RSA public JWK is outside the bounds (modulus 2048 to 8192 bits, public exponent odd, from

@@ -7,7 +7,7 @@ import {
   optionKeys,
   optionsObject,
 } from './option-checks.js';
-import type { VerifiedToken } from './verifier.js';
+import type { VerifiedToken } from './verified-token.js';
 
 /** Bounds of the verified-token cache. */
 export interface TokenCacheOptions {

@@ -1,5 +1,15 @@
+import type { JSONWebKeySet } from 'jose';
+import { type Algorithm, DEFAULT_ALGORITHMS, isKnownAlgorithm, isSymmetricAlgorithm } from './algorithms.js';
+import { systemClock } from './clock.js';
+import type { DpopOptions, ProofOfPossessionSettings } from './dpop/proof-of-possession.js';
+import type { EventListener } from './events.js';
+import type { ExtractOptions } from './extract.js';
+import { checkSecretFor, HmacKeys, secretBytes } from './hmac-secret.js';
 import { checkMetadataUrlOption } from './jwks/metadata-url.js';
+import { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
+import type { JwksCacheOptions } from './jwks/provider-options.js';
 import { checkJwksCacheOptions, checkKeySetOption, JWKS_CACHE_OPTION_KEYS } from './jwks/provider-options.js';
+import type { JwtResolverSettings } from './jwt-resolver.js';
 import {
   booleanOption,
   checkKnownKeys,
@@ -13,7 +23,73 @@ import {
   optionKeys,
   optionsObject,
 } from './option-checks.js';
-import type { VerifierOptions } from './verifier.js';
+import { DEFAULT_MAX_TOKEN_SIZE } from './token.js';
+import type { ClaimsValidator } from './verified-token.js';
+import { type TokenCacheOptions, VerifiedTokenCache } from './verified-token-cache.js';
+
+/** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
+export interface VerifierOptions extends ExtractOptions {
+  /**
+   * The trusted issuer(s), matched exactly against `iss` (`https://x/` and `https://x` differ).
+   * With several, each has its own discovered key set; a token's `iss` only picks which to try.
+   */
+  readonly issuer: string | readonly string[];
+  /** This API's identifier(s); the token's `aud` must contain at least one. */
+  readonly audience: string | readonly string[];
+  /**
+   * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
+   * is set] `none` is never accepted; `HS*` only with a `secret`.
+   */
+  readonly algorithms?: readonly Algorithm[] | undefined;
+  /** The key set URL. [discovered from each issuer's `/.well-known/openid-configuration`, then RFC 8414] */
+  readonly jwksUri?: string | undefined;
+  /** A fixed key set to use instead of fetching one (keys rotated by redeploying). */
+  readonly keySet?: JSONWebKeySet | undefined;
+  /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
+  readonly keyProvider?: KeyProvider | undefined;
+  /**
+   * Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2).
+   * Key material (PEM, OpenSSH or JWK text) is refused: a public key is no secret (RFC 8725 §2.1).
+   */
+  readonly secret?: string | Uint8Array | undefined;
+  /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
+  readonly clockTolerance?: number | undefined;
+  /** Largest accepted age (`now - iat`); tokens without `iat` are then refused. [no limit] */
+  readonly maxTokenAge?: number | undefined;
+  /** Claims that must be present besides `iss`, `aud` and `exp`, e.g. `['sub', 'client_id']`. [none] */
+  readonly requiredClaims?: readonly string[] | undefined;
+  /**
+   * Expected `typ` header. Set `'at+jwt'` for RFC 9068 strict mode: only `at+jwt` or
+   * `application/at+jwt` is accepted, which keeps ID tokens out. [not checked]
+   */
+  readonly typ?: string | undefined;
+  /** Your own claims rule, run last. */
+  readonly validateClaims?: ClaimsValidator | undefined;
+  /** Let requests without any token through unauthenticated (a present but bad token still fails). [false] */
+  readonly credentialsOptional?: boolean | undefined;
+  /** Largest token in characters, checked before any parsing. [16384] */
+  readonly maxTokenSize?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Fetching and caching of remote key sets. */
+  readonly jwksOptions?: JwksCacheOptions | undefined;
+  /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /**
+   * DPoP (RFC 9449) sender-constrained tokens: mode, proof algorithms, replay store, nonces and how
+   * to learn the public URL behind a proxy. [mode `'allowed'`]
+   */
+  readonly dpop?: DpopOptions | undefined;
+  /**
+   * Cache of verified tokens: a token seen before skips decoding and the signature check until it
+   * expires or its key leaves the key set (once the refetch that removes it completes, or the set is
+   * past `jwksOptions.staleIfError`). Time-based claims and `validateClaims` are still applied on
+   * every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
+   */
+  readonly cache?: false | TokenCacheOptions | undefined;
+  /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
+  readonly onEvent?: EventListener | undefined;
+}
 
 /**
  * Every key {@link VerifierOptions} has, token extraction's included. Written as a record so that a
@@ -50,7 +126,7 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
  * that a typo, a string from `process.env` or an unset variable (`Number(undefined)` is `NaN`) stops
  * the start-up with a `TypeError` naming the option, instead of silently disabling a check.
  *
- * The `dpop` and `cache` objects are checked where they are read (the presentation rules and the
+ * The `dpop` and `cache` objects are checked where they are read (the sender constraint and the
  * token cache), with the same helpers; everything else is checked here.
  */
 export function checkVerifierOptions(options: VerifierOptions): void {
@@ -98,4 +174,96 @@ export function checkVerifierOptions(options: VerifierOptions): void {
       `tokenwarden: cache must be false or an options object (got ${describeValue(cache)})`,
     );
   }
+}
+
+/** A verifier's options, checked once and unpacked with their defaults: what its steps are built from. */
+export interface VerifierSettings {
+  /** What the JWT resolver runs with: algorithms, claim rules, key sources, cache. */
+  readonly resolver: JwtResolverSettings;
+  /** What the sender constraint is built from: the `dpop` option, checked there, and the clock. */
+  readonly senderConstraint: ProofOfPossessionSettings;
+  readonly credentialsOptional: boolean;
+  readonly onEvent: EventListener | undefined;
+}
+
+/** Seconds of clock difference allowed by default. */
+const DEFAULT_CLOCK_TOLERANCE = 60;
+
+/**
+ * Checks `options` ({@link checkVerifierOptions}, then the rules between them) and unpacks every one
+ * with its default, in this one place. Builds the key sources and the token cache.
+ *
+ * @throws {TypeError} naming the first option refused.
+ */
+export function verifierSettings(options: VerifierOptions): VerifierSettings {
+  checkVerifierOptions(options);
+  const issuers = toList(options.issuer, 'issuer');
+  const audiences = toList(options.audience, 'audience');
+  const secret = secretBytes(options.secret);
+  const algorithms = acceptedAlgorithms(options.algorithms, secret);
+  const clock = options.clock ?? systemClock;
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
+  let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
+  if (sharedKeyProvider === undefined && options.keySet !== undefined) {
+    sharedKeyProvider = createStaticKeyProvider(options.keySet);
+  }
+  if (sharedKeyProvider === undefined && options.jwksUri !== undefined) {
+    sharedKeyProvider = createJwksProvider({ ...providerOptions, jwksUri: options.jwksUri });
+  }
+  const keyProviders = new Map<string, KeyProvider>();
+  if (sharedKeyProvider === undefined) {
+    for (const issuer of issuers)
+      keyProviders.set(issuer, createJwksProvider({ ...providerOptions, issuer }));
+  }
+  return {
+    resolver: {
+      algorithms,
+      rules: {
+        issuers: new Set(issuers),
+        audiences,
+        clockTolerance,
+        maxTokenAge: options.maxTokenAge,
+        requiredClaims: options.requiredClaims ?? [],
+      },
+      hmacKeys: secret === undefined ? undefined : new HmacKeys(secret),
+      keyProviders,
+      sharedKeyProvider,
+      maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,
+      clock,
+      typ: options.typ,
+      validateClaims: options.validateClaims,
+      cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
+    },
+    senderConstraint: { dpop: options.dpop, clockTolerance, clock, onEvent: options.onEvent },
+    credentialsOptional: options.credentialsOptional ?? false,
+    onEvent: options.onEvent,
+  };
+}
+
+/**
+ * The accepted signature algorithms: the `algorithms` option, or the defaults (with `HS256` when a
+ * secret is set). `none` is not an algorithm here, and `HS*` needs a secret long enough for it.
+ */
+function acceptedAlgorithms(
+  given: readonly Algorithm[] | undefined,
+  secret: Uint8Array | undefined,
+): ReadonlySet<Algorithm> {
+  const algorithms = new Set<Algorithm>(
+    given ?? (secret === undefined ? DEFAULT_ALGORITHMS : [...DEFAULT_ALGORITHMS, 'HS256']),
+  );
+  for (const alg of algorithms) {
+    if (!isKnownAlgorithm(alg)) throw new TypeError(`tokenwarden: unsupported algorithm ${String(alg)}`);
+    if (isSymmetricAlgorithm(alg)) checkSecretFor(alg, secret);
+  }
+  if (algorithms.size === 0) throw new TypeError('tokenwarden: algorithms must not be empty');
+  return algorithms;
+}
+
+function toList(value: string | readonly string[] | undefined, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : [...(value ?? [])];
+  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new TypeError(`tokenwarden: the ${name} option is required`);
+  }
+  return list;
 }

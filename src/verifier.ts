@@ -1,135 +1,14 @@
-import { compactVerify, errors, type JSONWebKeySet, type ProtectedHeaderParameters } from 'jose';
-import {
-  type Algorithm,
-  DEFAULT_ALGORITHMS,
-  isKnownAlgorithm,
-  isSymmetricAlgorithm,
-  type SymmetricAlgorithm,
-} from './algorithms.js';
-import {
-  type AccessTokenClaims,
-  type ClaimRules,
-  checkClaims,
-  checkIssuer,
-  checkTimeClaims,
-} from './claims.js';
-import {
-  createPresentationCheck,
-  type DpopBinding,
-  type DpopOptions,
-  type PresentationCheck,
-} from './dpop/presentation.js';
 import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
-import { type EventListener, emit } from './events.js';
-import { checkTokenSyntax, type ExtractOptions, findToken } from './extract.js';
-import { checkHeader, checkType } from './header.js';
-import {
-  createJwksProvider,
-  createStaticKeyProvider,
-  type JwksCacheOptions,
-  type KeyProvider,
-  systemClock,
-} from './jwks/provider.js';
+import { checkTokenSyntax, findToken } from './extract.js';
+import { createJwtResolver } from './jwt-resolver.js';
 import type { ResourceRequest } from './request.js';
-import { permissionsOf, scopesOf } from './scopes.js';
-import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from './token.js';
-import {
-  type CachedVerification,
-  type TokenCacheOptions,
-  VerifiedTokenCache,
-} from './verified-token-cache.js';
-import { checkVerifierOptions } from './verifier-options.js';
+import { createSenderConstraint } from './sender-constraint.js';
+import { createVerificationReporter } from './verification-events.js';
+import type { VerifiedToken } from './verified-token.js';
+import { type VerifierOptions, verifierSettings } from './verifier-options.js';
 
-/**
- * A custom claims rule, run after every built-in check has passed. Throw a {@link TokenError} for a
- * precise code, or return `false` to reject with `claim_invalid`.
- */
-export type ClaimsValidator = (
-  claims: AccessTokenClaims,
-  header: ProtectedHeaderParameters,
-) => boolean | undefined | Promise<boolean | undefined>;
-
-/** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
-export interface VerifierOptions extends ExtractOptions {
-  /**
-   * The trusted issuer(s), matched exactly against `iss` (`https://x/` and `https://x` differ).
-   * With several, each has its own discovered key set; a token's `iss` only picks which to try.
-   */
-  readonly issuer: string | readonly string[];
-  /** This API's identifier(s); the token's `aud` must contain at least one. */
-  readonly audience: string | readonly string[];
-  /**
-   * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
-   * is set] `none` is never accepted; `HS*` only with a `secret`.
-   */
-  readonly algorithms?: readonly Algorithm[] | undefined;
-  /** The key set URL. [discovered from each issuer's `/.well-known/openid-configuration`, then RFC 8414] */
-  readonly jwksUri?: string | undefined;
-  /** A fixed key set to use instead of fetching one (keys rotated by redeploying). */
-  readonly keySet?: JSONWebKeySet | undefined;
-  /** A key provider of your own; takes precedence over `jwksUri` and `keySet`. */
-  readonly keyProvider?: KeyProvider | undefined;
-  /**
-   * Shared secret for `HS256`/`HS384`/`HS512`; at least as many bytes as the hash (RFC 7518 §3.2).
-   * Key material (PEM, OpenSSH or JWK text) is refused: a public key is no secret (RFC 8725 §2.1).
-   */
-  readonly secret?: string | Uint8Array | undefined;
-  /** Allowed clock difference applied to `exp`, `nbf` and a future `iat`. [60] */
-  readonly clockTolerance?: number | undefined;
-  /** Largest accepted age (`now - iat`); tokens without `iat` are then refused. [no limit] */
-  readonly maxTokenAge?: number | undefined;
-  /** Claims that must be present besides `iss`, `aud` and `exp`, e.g. `['sub', 'client_id']`. [none] */
-  readonly requiredClaims?: readonly string[] | undefined;
-  /**
-   * Expected `typ` header. Set `'at+jwt'` for RFC 9068 strict mode: only `at+jwt` or
-   * `application/at+jwt` is accepted, which keeps ID tokens out. [not checked]
-   */
-  readonly typ?: string | undefined;
-  /** Your own claims rule, run last. */
-  readonly validateClaims?: ClaimsValidator | undefined;
-  /** Let requests without any token through unauthenticated (a present but bad token still fails). [false] */
-  readonly credentialsOptional?: boolean | undefined;
-  /** Largest token in characters, checked before any parsing. [16384] */
-  readonly maxTokenSize?: number | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
-  /** Fetching and caching of remote key sets. */
-  readonly jwksOptions?: JwksCacheOptions | undefined;
-  /** The `fetch` used for discovery and key sets. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /**
-   * DPoP (RFC 9449) sender-constrained tokens: mode, proof algorithms, replay store, nonces and how
-   * to learn the public URL behind a proxy. [mode `'allowed'`]
-   */
-  readonly dpop?: DpopOptions | undefined;
-  /**
-   * Cache of verified tokens: a token seen before skips decoding and the signature check until it
-   * expires or its key leaves the key set (once the refetch that removes it completes, or the set is
-   * past `jwksOptions.staleIfError`). Time-based claims and `validateClaims` are still applied on
-   * every hit. `false` turns it off. [on, 10 000 tokens, 32 MiB]
-   */
-  readonly cache?: false | TokenCacheOptions | undefined;
-  /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
-  readonly onEvent?: EventListener | undefined;
-}
-
-/** A token that passed every check. */
-export interface VerifiedToken {
-  /** The compact JWT as received. */
-  readonly token: string;
-  /** Its protected header. */
-  readonly header: ProtectedHeaderParameters;
-  /** Its claims. */
-  readonly claims: AccessTokenClaims;
-  /** Scopes from `scope` (space-delimited) and/or `scp`. */
-  readonly scopes: readonly string[];
-  /** Auth0 RBAC `permissions`. */
-  readonly permissions: readonly string[];
-  /** The scheme it was presented under; `Bearer` from `verify()`, which refuses bound tokens. */
-  readonly scheme: AuthScheme;
-  /** For a DPoP-bound token presented with its proof: the proof key's thumbprint and any next nonce. */
-  readonly dpop?: DpopBinding | undefined;
-}
+export type { ClaimsValidator, VerifiedToken } from './verified-token.js';
+export type { VerifierOptions } from './verifier-options.js';
 
 /** Verifies access tokens; create one per API and share it across routes. */
 export interface Verifier {
@@ -170,232 +49,92 @@ export type AuthenticationOutcome = VerifiedToken | undefined | Promise<Verified
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const config = normaliseOptions(options);
-
-  function verify(token: string): Promise<VerifiedToken> {
-    // verify() has no request, hence no DPoP proof: in required mode no token can pass it.
-    if (config.presentation.mode === 'required') return Promise.reject(proofNeeded('mode'));
-    let cached: VerifiedToken | undefined;
-    try {
-      cached = typeof token === 'string' ? fromCache(token) : undefined;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (cached !== undefined) {
-      if (cached.claims.cnf !== undefined) return Promise.reject(proofNeeded('cnf'));
-      return observed(revalidate(cached), true);
-    }
-    return observed(verifyFully(token).then(unboundOnly), false);
-  }
+  const settings = verifierSettings(options);
+  const resolver = createJwtResolver(settings.resolver);
+  const constraint = createSenderConstraint(settings.senderConstraint);
+  const reporter = createVerificationReporter(settings.onEvent);
 
   /**
-   * The earlier verification of `token` when it still stands: its key is current and, the claims
-   * being frozen and the rules fixed, only the time-based claims need checking again. Throws when
-   * they now fail (say, the token expired since), `undefined` when there is no usable entry.
+   * The request flow: find the credentials, resolve the token, check the sender constraint (the
+   * guards run after it, in the adapters). A token resolved before is recalled, and with nothing
+   * left to wait for, the outcome is returned as it is: no promise, no closure. Never throws.
    */
-  function fromCache(token: string): VerifiedToken | undefined {
-    const cache = config.cache;
-    if (cache === undefined) return undefined;
-    const now = readClock(config.clock);
-    const hit = cache.get(token, now);
-    if (hit === undefined) return undefined;
-    if (!isCurrentKey(hit)) {
-      cache.delete(token);
-      return undefined;
-    }
-    try {
-      checkTimeClaims(hit.result.claims, config.rules, now);
-    } catch (error) {
-      cache.delete(token);
-      throw error;
-    }
-    return hit.result;
-  }
-
-  /** Reports success to `onEvent`; without a listener, adds nothing to the hot path. */
-  function observed(verification: Promise<VerifiedToken>, cached: boolean): Promise<VerifiedToken> {
-    if (config.onEvent === undefined) return verification;
-    return verification.then((result) => {
-      reportVerified(result, cached);
-      return result;
-    });
-  }
-
-  function reportVerified(result: VerifiedToken, cached: boolean): void {
-    if (config.onEvent === undefined) return;
-    emit(config.onEvent, {
-      type: 'token_verified',
-      issuer: result.claims.iss as string,
-      subject: typeof result.claims.sub === 'string' ? result.claims.sub : undefined,
-      cached,
-    });
-  }
-
-  function reportRejected(error: unknown): never {
-    if (error instanceof TokenError) emit(config.onEvent, { type: 'token_rejected', code: error.code });
-    throw error;
-  }
-
-  async function verifyFully(token: string): Promise<VerifiedToken> {
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new TokenError('token_malformed', 'The token is empty');
-    }
-    const { header, claims } = decodeToken(token, config.maxTokenSize);
-    const alg = checkHeader(header, config.algorithms);
-    // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
-    checkIssuer(claims, config.rules.issuers);
-    let key: CryptoKey;
-    let provider: KeyProvider | undefined;
-    if (isSymmetricAlgorithm(alg)) {
-      key = config.secretKeys.get(alg) ?? (await importSecret(alg));
-    } else {
-      provider = providerFor(claims.iss as string);
-      // A key already at hand is used without an await; only a first use or a refetch waits.
-      key = provider.currentKey?.(header.kid, alg) ?? (await provider.getKey(header.kid, alg));
-    }
-    try {
-      await compactVerify(token, key, { algorithms: [alg] });
-    } catch (error) {
-      throw toTokenError(error);
-    }
-    const now = readClock(config.clock);
-    checkClaims(claims, config.rules, now);
-    if (config.typ !== undefined) checkType(header, config.typ);
-    // Frozen: a cached result is handed to every request presenting the same token, so one request
-    // changing its claims must not change what the next one is told.
-    const result: VerifiedToken = deepFreeze({
-      token,
-      header,
-      claims,
-      scopes: scopesOf(claims),
-      permissions: permissionsOf(claims),
-      scheme: 'Bearer',
-    });
-    if (config.validateClaims !== undefined) await runCustomValidator(config.validateClaims, claims, header);
-    if (config.cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
-      config.cache.set({ result, key, provider, cachedAt: now });
-    }
-    return result;
-  }
-
-  /**
-   * Imports the HMAC secret once per algorithm: handing jose the raw bytes would make it import them
-   * again on every verification.
-   */
-  async function importSecret(alg: SymmetricAlgorithm): Promise<CryptoKey> {
-    const imported = await crypto.subtle.importKey(
-      'raw',
-      new Uint8Array(config.secret as Uint8Array),
-      { name: 'HMAC', hash: `SHA-${alg.slice(2)}` },
-      false,
-      ['verify'],
-    );
-    config.secretKeys.set(alg, imported);
-    return imported;
-  }
-
-  /** A cache hit: the signature and claims stand, but the custom rule may depend on state. */
-  function revalidate(result: VerifiedToken): Promise<VerifiedToken> {
-    if (config.validateClaims === undefined) return Promise.resolve(result);
-    return runCustomValidator(config.validateClaims, result.claims, result.header).then(() => result);
-  }
-
-  function isCurrentKey(hit: CachedVerification): boolean {
-    // No provider means the HMAC secret, which is configuration and never rotates at run time.
-    if (hit.provider === undefined) return true;
-    return !(hit.key instanceof Uint8Array) && hit.provider.isCurrentKey?.(hit.key) === true;
-  }
-
-  function providerFor(issuer: string): KeyProvider {
-    const provider = config.keyProviders.get(issuer) ?? config.sharedKeyProvider;
-    if (provider === undefined) throw new TokenError('key_not_found', 'No key source for this issuer');
-    return provider;
-  }
-
-  function authenticateEagerly(request: ResourceRequest): AuthenticationOutcome {
+  function authenticateRequest(request: ResourceRequest): AuthenticationOutcome {
     let scheme: AuthScheme | undefined;
     try {
       const found = findToken(request, options);
-      if (found === undefined || !config.presentation.accepts(found.scheme)) {
-        if (config.credentialsOptional) return undefined;
+      if (found === undefined || !constraint.accepts(found.scheme)) {
+        if (settings.credentialsOptional) return undefined;
         throw new TokenError('token_missing', 'No access token was sent');
       }
       scheme = found.scheme;
-      config.presentation.checkScheme(scheme);
-      const cached = fromCache(found.token);
-      if (cached !== undefined && config.validateClaims === undefined) {
-        reportVerified(cached, true);
-        const presented = config.presentation.check(request, scheme, cached);
-        if (!(presented instanceof Promise)) return presented;
-        return presented.catch((error: unknown) => Promise.reject(withChallenge(error, scheme)));
+      constraint.checkScheme(scheme);
+      const recalled = resolver.recall(found.token);
+      // A recalled token passed the credential syntax check when first seen; only a new one is scanned.
+      if (recalled === undefined) checkTokenSyntax(found);
+      const token = recalled === undefined ? resolver.resolve(found.token) : resolver.revalidate(recalled);
+      if (token instanceof Promise) {
+        return checkSenderOnceResolved(request, scheme, reporter.whenVerified(token, recalled !== undefined));
       }
-      // A token verified before was a well-formed credential then; only a new one needs the scan.
-      if (cached === undefined) checkTokenSyntax(found);
-      const verification =
-        cached === undefined ? observed(verifyFully(found.token), false) : observed(revalidate(cached), true);
-      return present(request, scheme, verification);
+      reporter.verified(token, true);
+      const outcome = constraint.check(request, scheme, token);
+      return outcome instanceof Promise ? challenged(outcome, scheme) : outcome;
     } catch (error) {
       return Promise.reject(withChallenge(error, scheme));
     }
   }
 
-  async function present(
+  async function checkSenderOnceResolved(
     request: ResourceRequest,
     scheme: AuthScheme,
-    verification: Promise<VerifiedToken>,
+    resolution: Promise<VerifiedToken>,
   ): Promise<VerifiedToken> {
     try {
-      return await config.presentation.check(request, scheme, await verification);
+      return await constraint.check(request, scheme, await resolution);
     } catch (error) {
       throw withChallenge(error, scheme);
     }
   }
 
+  function challenged(outcome: Promise<VerifiedToken>, scheme: AuthScheme): Promise<VerifiedToken> {
+    return outcome.catch((error: unknown) => Promise.reject(withChallenge(error, scheme)));
+  }
+
   /** Marks a failure with this verifier's challenge, under the scheme the request used. */
   function withChallenge(error: unknown, scheme: AuthScheme | undefined): unknown {
-    if (error instanceof TokenError) setChallengeContext(error, { ...config.presentation.challenge, scheme });
+    if (error instanceof TokenError) setChallengeContext(error, { ...constraint.challenge, scheme });
     return error;
   }
 
-  function authenticate(request: ResourceRequest): Promise<VerifiedToken | undefined> {
-    const outcome = authenticateEagerly(request);
-    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+  function verify(token: string): Promise<VerifiedToken> {
+    // verify() has no request, hence no proof of possession: where every token needs one, none passes.
+    if (constraint.proofRequired) return Promise.reject(proofNeeded('mode'));
+    let recalled: VerifiedToken | undefined;
+    try {
+      recalled = typeof token === 'string' ? resolver.recall(token) : undefined;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (recalled === undefined) {
+      return reporter.whenVerified(resolver.resolve(token).then(unboundOnly), false);
+    }
+    if (recalled.claims.cnf !== undefined) return Promise.reject(proofNeeded('cnf'));
+    return reporter.whenVerified(Promise.resolve(resolver.revalidate(recalled)), true);
   }
 
-  if (config.onEvent === undefined) return { verify, authenticate, authenticateEagerly };
+  function authenticateEagerly(request: ResourceRequest): AuthenticationOutcome {
+    const outcome = authenticateRequest(request);
+    return outcome instanceof Promise ? reporter.whenRejected(outcome) : outcome;
+  }
+
   return {
-    verify: (token) => verify(token).catch(reportRejected),
-    authenticate: (request) => authenticate(request).catch(reportRejected),
-    authenticateEagerly: (request) => {
+    verify: (token) => reporter.whenRejected(verify(token)),
+    authenticate(request) {
       const outcome = authenticateEagerly(request);
-      return outcome instanceof Promise ? outcome.catch(reportRejected) : outcome;
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
     },
+    authenticateEagerly,
   };
-}
-
-/** Freezes a decoded JSON value and everything in it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
-}
-
-/**
- * The clock's reading in seconds. A clock giving no finite time (NaN from an unset variable,
- * Infinity, a string) fails closed: NaN makes every time comparison false, so an expired token
- * would pass.
- */
-function readClock(clock: () => number): number {
-  const now = clock();
-  if (!Number.isFinite(now)) {
-    throw new TokenError(
-      'claim_invalid',
-      "The token's times cannot be checked: the server clock gave no time",
-    );
-  }
-  return now;
 }
 
 /**
@@ -415,141 +154,4 @@ function proofNeeded(reason: 'cnf' | 'mode'): TokenError {
       ? 'The access token is sender-constrained (cnf): check it with authenticate(request), not verify(token)'
       : 'This API accepts only DPoP-bound access tokens: check them with authenticate(request), not verify(token)',
   );
-}
-
-/** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
-function toTokenError(error: unknown): TokenError {
-  if (error instanceof TokenError) return error;
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new TokenError('signature_invalid', 'The token signature is invalid', { cause: error });
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new TokenError(
-      'algorithm_not_allowed',
-      'The token is signed with an algorithm this API does not accept',
-      { cause: error },
-    );
-  }
-  if (error instanceof TypeError) {
-    // jose refuses a key whose type does not fit the algorithm (RFC 8725 §3.1).
-    return new TokenError('algorithm_not_allowed', 'The token algorithm does not fit the signing key', {
-      cause: error,
-    });
-  }
-  return new TokenError('token_malformed', 'The token is malformed', { cause: error });
-}
-
-async function runCustomValidator(
-  validator: ClaimsValidator,
-  claims: AccessTokenClaims,
-  header: ProtectedHeaderParameters,
-): Promise<void> {
-  if ((await validator(claims, header)) === false) {
-    throw new TokenError('claim_invalid', 'The token failed a claims check');
-  }
-}
-
-interface NormalisedOptions {
-  readonly algorithms: ReadonlySet<Algorithm>;
-  readonly rules: ClaimRules;
-  readonly secret: Uint8Array | undefined;
-  /** The secret imported as a Web Crypto key, per HMAC algorithm, filled on first use. */
-  readonly secretKeys: Map<SymmetricAlgorithm, CryptoKey>;
-  readonly keyProviders: ReadonlyMap<string, KeyProvider>;
-  readonly sharedKeyProvider: KeyProvider | undefined;
-  readonly maxTokenSize: number;
-  readonly clock: () => number;
-  readonly typ: string | undefined;
-  readonly validateClaims: ClaimsValidator | undefined;
-  readonly credentialsOptional: boolean;
-  readonly cache: VerifiedTokenCache | undefined;
-  readonly onEvent: EventListener | undefined;
-  readonly presentation: PresentationCheck;
-}
-
-/** Seconds of clock difference allowed by default. */
-const DEFAULT_CLOCK_TOLERANCE = 60;
-
-/** Minimum HMAC key size per algorithm, in bytes (RFC 7518 §3.2). */
-const MIN_SECRET_BYTES: Readonly<Record<SymmetricAlgorithm, number>> = { HS256: 32, HS384: 48, HS512: 64 };
-
-/**
- * Marks of asymmetric key material: PEM armour, OpenSSH public keys, JWK JSON. A public key used as
- * the HMAC secret lets anyone who can read it forge tokens (RFC 8725 §2.1; CVE-2017-11424,
- * CVE-2023-48223). Unanchored, so leading whitespace cannot hide a key (CVE-2026-34950).
- */
-const KEY_MATERIAL =
-  /-----BEGIN [A-Z0-9 ]*-----|\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+) AAAA|"kty"\s*:/;
-
-function looksLikeKeyMaterial(secret: Uint8Array): boolean {
-  return KEY_MATERIAL.test(new TextDecoder().decode(secret));
-}
-
-function normaliseOptions(options: VerifierOptions): NormalisedOptions {
-  checkVerifierOptions(options);
-  const issuers = toList(options.issuer, 'issuer');
-  const audiences = toList(options.audience, 'audience');
-  const secret =
-    typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-  const algorithms = new Set<Algorithm>(
-    options.algorithms ?? (secret === undefined ? DEFAULT_ALGORITHMS : [...DEFAULT_ALGORITHMS, 'HS256']),
-  );
-  if (secret !== undefined && looksLikeKeyMaterial(secret)) {
-    throw new TypeError('tokenwarden: the secret looks like a public or private key, not a shared secret');
-  }
-  for (const alg of algorithms) {
-    if (!isKnownAlgorithm(alg)) throw new TypeError(`tokenwarden: unsupported algorithm ${String(alg)}`);
-    if (isSymmetricAlgorithm(alg)) {
-      if (secret === undefined) throw new TypeError(`tokenwarden: ${alg} needs the secret option`);
-      if (secret.byteLength < MIN_SECRET_BYTES[alg]) {
-        throw new TypeError(`tokenwarden: the secret is too short for ${alg} (RFC 7518 §3.2)`);
-      }
-    }
-  }
-  if (algorithms.size === 0) throw new TypeError('tokenwarden: algorithms must not be empty');
-  const clock = options.clock ?? systemClock;
-  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
-  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
-  let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
-  if (sharedKeyProvider === undefined && options.keySet !== undefined) {
-    sharedKeyProvider = createStaticKeyProvider(options.keySet);
-  }
-  if (sharedKeyProvider === undefined && options.jwksUri !== undefined) {
-    sharedKeyProvider = createJwksProvider({ ...providerOptions, jwksUri: options.jwksUri });
-  }
-  const keyProviders = new Map<string, KeyProvider>();
-  if (sharedKeyProvider === undefined) {
-    for (const issuer of issuers)
-      keyProviders.set(issuer, createJwksProvider({ ...providerOptions, issuer }));
-  }
-  return {
-    algorithms,
-    rules: {
-      issuers: new Set(issuers),
-      audiences,
-      clockTolerance,
-      maxTokenAge: options.maxTokenAge,
-      requiredClaims: options.requiredClaims ?? [],
-    },
-    secret,
-    secretKeys: new Map(),
-    keyProviders,
-    sharedKeyProvider,
-    maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,
-    clock,
-    typ: options.typ,
-    validateClaims: options.validateClaims,
-    credentialsOptional: options.credentialsOptional ?? false,
-    cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
-    onEvent: options.onEvent,
-    presentation: createPresentationCheck(options.dpop, clockTolerance, clock, options.onEvent),
-  };
-}
-
-function toList(value: string | readonly string[] | undefined, name: string): string[] {
-  const list = typeof value === 'string' ? [value] : [...(value ?? [])];
-  if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
-    throw new TypeError(`tokenwarden: the ${name} option is required`);
-  }
-  return list;
 }

@@ -1,9 +1,9 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
-import { authResponseHeaders } from '../../src/dpop/presentation.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { fromNodeRequest } from '../../src/request.js';
+import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 declare global {

@@ -2,9 +2,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { createGuardFactories, type GuardFactories } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
-import { authResponseHeaders } from '../../src/dpop/presentation.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { fromNodeRequest } from '../../src/request.js';
+import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 /**

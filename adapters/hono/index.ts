@@ -2,7 +2,6 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
-import { authResponseHeaders } from '../../src/dpop/presentation.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import {
   fromNodeRequest,
@@ -10,6 +9,7 @@ import {
   type NodeRequestParts,
   type ResourceRequest,
 } from '../../src/request.js';
+import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
 
 /**

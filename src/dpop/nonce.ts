@@ -1,4 +1,5 @@
 import { base64url } from 'jose';
+import { systemClock } from '../clock.js';
 import {
   checkKnownKeys,
   nonNegativeNumber,
@@ -75,7 +76,7 @@ export function createDpopNonces(options: DpopNonceOptions): DpopNonces {
       'tokenwarden: rotationPeriod must be a positive number of seconds (got the number 0)',
     );
   }
-  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
+  const clock = optionalFunction(options.clock, 'clock') ?? systemClock;
   const key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   // Only two windows are ever asked for at a time; remembering their nonces saves an HMAC per request.
   const remembered = new Map<number, Promise<string>>();

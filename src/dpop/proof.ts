@@ -1,20 +1,7 @@
-import {
-  base64url,
-  calculateJwkThumbprint,
-  compactVerify,
-  decodeProtectedHeader,
-  importJWK,
-  type JWK,
-  type ProtectedHeaderParameters,
-} from 'jose';
-import {
-  type AsymmetricAlgorithm,
-  isKnownAlgorithm,
-  isSymmetricAlgorithm,
-  keyFitsAlgorithm,
-} from '../algorithms.js';
+import type { JWK, ProtectedHeaderParameters } from 'jose';
+import { type AsymmetricAlgorithm, isKnownAlgorithm, isSymmetricAlgorithm } from '../algorithms.js';
+import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
-import { publicKeyProblem } from '../key-bounds.js';
 import {
   checkKnownKeys,
   describeValue,
@@ -26,15 +13,26 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
-import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
 import {
-  checkAndStoreWithin,
+  checkAccessTokenHash,
+  checkNonce,
+  checkProofAge,
+  checkRequest,
+  type DpopProofClaims,
+  readProofClaims,
+} from './proof-claims.js';
+import { checkProofHeader, singleProof, thumbprintOf, verifyProofSignature } from './proof-header.js';
+import {
   DEFAULT_REPLAY_STORE_TIMEOUT_MS,
   MAX_TIMER_MS,
   type ReplayStore,
+  recordProof,
+  replayKeyOf,
 } from './replay-store.js';
+
+export type { DpopProofClaims } from './proof-claims.js';
 
 /**
  * The proof algorithms accepted by default: asymmetric only (RFC 9449 §4.3 check 5). `Ed25519` is
@@ -55,37 +53,37 @@ export const DEFAULT_MAX_PROOF_SIZE = 8 * 1024;
 /** Default `iat` window each way from now, in seconds. */
 export const DEFAULT_IAT_WINDOW = 60;
 
-/** The longest `jti` accepted; §11.1 asks for 96 random bits, which is 16 base64url characters. */
-const MAX_JTI_LENGTH = 256;
-
-/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037). */
-const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** An unsecured JWS has an empty signature; letting it through here gives `alg: none` its own message. */
-const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The claims of a DPoP proof (RFC 9449 §4.2). */
-export interface DpopProofClaims {
-  /** Unique identifier of the proof. */
-  readonly jti: string;
-  /** HTTP method of the request. */
-  readonly htm: string;
-  /** HTTP URI of the request, without query and fragment. */
-  readonly htu: string;
-  /** Creation time, seconds since the epoch. */
-  readonly iat: number;
-  /** base64url SHA-256 of the access token, when one is presented. */
-  readonly ath?: string;
-  /** The server-provided nonce (§8). */
-  readonly nonce?: string;
-  /** Any other claim. */
-  readonly [claim: string]: unknown;
+/** Options for {@link createProofVerifier}. Defaults in brackets; durations in seconds. */
+export interface DpopProofVerifierOptions {
+  /** Where used proofs are remembered. */
+  readonly replayStore: ReplayStore;
+  /**
+   * Accepted proof algorithms, asymmetric only; a verifier announces them as `algs` in its DPoP
+   * challenge. [`['ES256','RS256','PS256','EdDSA','Ed25519']`]
+   */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** How far `iat` may be from now, each way, before the clock tolerance is added. [60] */
+  readonly iatWindow?: number | undefined;
+  /** Allowed clock difference with the client, added to `iatWindow`. [0] */
+  readonly clockTolerance?: number | undefined;
+  /**
+   * Server nonces (§8), from `createDpopNonces({ secret })`; when set, every proof must carry a
+   * current or previous nonce. [none]
+   */
+  readonly nonces?: DpopNonces | undefined;
+  /** Largest proof in characters, checked before any parsing. [8192] */
+  readonly maxProofSize?: number | undefined;
+  /**
+   * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1); past it the
+   * proof is refused with `replay_store_unavailable`. [1000]
+   */
+  readonly replayStoreTimeoutMs?: number | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
 }
 
-/** Options for {@link verifyDpopProof}. Defaults in brackets; durations in seconds. */
-export interface VerifyDpopProofOptions {
+/** What one request brings to a DPoP proof check. */
+export interface DpopProofRequest {
   /**
    * The `DPoP` request header as the framework gives it: a string, an array when the header was
    * sent more than once, or `undefined` when absent. Exactly one proof is accepted (§4.3 check 1).
@@ -98,8 +96,6 @@ export interface VerifyDpopProofOptions {
    * a proxy). Query and fragment are ignored.
    */
   readonly url: string | URL;
-  /** Where used proofs are remembered. */
-  readonly replayStore: ReplayStore;
   /**
    * The access token sent with the proof. When given, `ath` must be its hash (§4.3 check 10);
    * leave it out only at a token endpoint, where there is no access token yet.
@@ -111,24 +107,10 @@ export interface VerifyDpopProofOptions {
    * signature verification, and never takes room in the replay store (§7.1).
    */
   readonly boundThumbprint?: string | undefined;
-  /** Accepted proof algorithms; asymmetric only. [`['ES256','RS256','PS256','EdDSA','Ed25519']`] */
-  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
-  /** How far `iat` may be from now, each way, before the clock tolerance is added. [60] */
-  readonly iatWindow?: number | undefined;
-  /** Allowed clock difference with the client, added to `iatWindow`. [0] */
-  readonly clockTolerance?: number | undefined;
-  /** Server nonces; when set, every proof must carry a current or previous nonce (§8). [none] */
-  readonly nonces?: DpopNonces | undefined;
-  /** Largest proof in characters, checked before any parsing. [8192] */
-  readonly maxProofSize?: number | undefined;
-  /**
-   * How long the replay store may take to answer, in milliseconds (1 to 2^31 − 1); past it the
-   * proof is refused with `replay_store_unavailable`. [1000]
-   */
-  readonly replayStoreTimeoutMs?: number | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
 }
+
+/** Options for {@link verifyDpopProof}: the request's proof and the checks' settings in one object. */
+export interface VerifyDpopProofOptions extends DpopProofRequest, DpopProofVerifierOptions {}
 
 /** A proof that passed every check. */
 export interface VerifiedDpopProof {
@@ -150,12 +132,18 @@ export interface VerifiedDpopProof {
   readonly nextNonce: string | undefined;
 }
 
+/** Checks one request's DPoP proof; built once by {@link createProofVerifier}. */
+export type DpopProofVerifier = (request: DpopProofRequest) => Promise<VerifiedDpopProof>;
+
 /**
  * Verifies a DPoP proof (RFC 9449 §4.3, with §7.1's `ath` and §8's nonce) and returns its key's
  * thumbprint. Checks run cheapest first: the proof key is bounded (RSA modulus 2048 to 8192 bits,
  * public exponent odd and at most 32 bits; EC and OKP coordinates of their curve's length) and
  * compared with `boundThumbprint` before any key is imported. The proof's `jti` is recorded in the
  * replay store only once everything else has passed, so refused proofs never take room there.
+ *
+ * Checks the options on every call; where proofs are checked again and again with the same
+ * settings, build the check once with {@link createProofVerifier}.
  *
  * @throws {TokenError} `dpop_proof_invalid`, `dpop_nonce_required` or, with `boundThumbprint`,
  *   `dpop_binding_mismatch`; `replay_store_unavailable` when the replay store fails or does not
@@ -175,54 +163,95 @@ export interface VerifiedDpopProof {
  * ```
  */
 export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<VerifiedDpopProof> {
-  const config = normaliseOptions(options);
-  const proof = singleProof(options.proof, config.maxProofSize);
-  const { header, alg, jwk } = checkProofHeader(proof, config.algorithms);
-  // The client picks the key jose imports and verifies with: it is bounded and compared with the
-  // token's cnf.jkt first, so a hostile or foreign key costs a hash, never a signature check.
-  const thumbprint = await thumbprintOf(jwk);
-  if (options.boundThumbprint !== undefined && options.boundThumbprint !== thumbprint) {
-    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
-  }
-  const claims = await verifySignature(proof, jwk, alg);
-  checkRequest(claims, options.method, config.requestUri);
-  const now = config.clock();
-  // A clock reading NaN would make every comparison false and let any iat through.
-  if (!Number.isFinite(now)) {
-    throw new TokenError(
-      'dpop_proof_invalid',
-      "The DPoP proof's iat cannot be checked: no server clock reading",
-    );
-  }
-  checkIssuedAt(claims.iat, now, config.window);
-  if (options.accessToken !== undefined) await checkAccessTokenHash(claims, options.accessToken);
-  const nextNonce = options.nonces === undefined ? undefined : await checkNonce(claims, options.nonces);
-  // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
-  const replayKey = await replayKeyOf(thumbprint, config.requestUri, claims.jti);
-  const expiresAt = claims.iat + config.window;
-  if (!(await recordProof(options.replayStore, replayKey, expiresAt, config.replayStoreTimeoutMs))) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
-  }
-  return { thumbprint, jwk, header, claims, nextNonce };
+  optionsObject(options, 'verifyDpopProof options');
+  checkKnownKeys(options, VERIFY_OPTION_KEYS, '');
+  return buildProofVerifier(options, { caller: 'verifyDpopProof', prefix: '' })(options);
 }
 
-interface NormalisedOptions {
-  readonly algorithms: ReadonlySet<AsymmetricAlgorithm>;
-  /** iatWindow + clockTolerance. */
-  readonly window: number;
-  readonly maxProofSize: number;
-  readonly requestUri: string;
-  readonly replayStoreTimeoutMs: number;
-  readonly clock: () => number;
+/**
+ * Builds the DPoP proof check (see {@link verifyDpopProof}) from options checked once, here: the
+ * function it returns takes only what each request brings.
+ *
+ * @throws {TypeError} for invalid options; the function returned rejects as `verifyDpopProof` does.
+ *
+ * @example
+ * ```ts
+ * const verifyProof = createProofVerifier({ replayStore: createMemoryReplayStore() });
+ * const { thumbprint } = await verifyProof({ proof, method: 'POST', url, accessToken });
+ * ```
+ */
+export function createProofVerifier(options: DpopProofVerifierOptions): DpopProofVerifier {
+  optionsObject(options, 'createProofVerifier options');
+  checkKnownKeys(options, PROOF_VERIFIER_OPTION_KEYS, '');
+  return buildProofVerifier(options, { caller: 'createProofVerifier', prefix: '' });
 }
 
-const VERIFY_OPTION_KEYS = optionKeys<VerifyDpopProofOptions>({
-  proof: true,
-  method: true,
-  url: true,
+/**
+ * {@link createProofVerifier} for options whose object and keys the caller has checked already (the
+ * verifier's `dpop` option): checks each setting, its name after `naming.prefix` in errors, and
+ * builds the check. A missing store is refused in the name of `naming.caller`.
+ */
+export function buildProofVerifier(
+  options: DpopProofVerifierOptions,
+  naming: { readonly caller: string; readonly prefix: string },
+): DpopProofVerifier {
+  const { prefix } = naming;
+  const algorithms = new Set(
+    checkDpopAlgorithms(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS, `${prefix}algorithms`),
+  );
+  const iatWindow = nonNegativeNumber(options.iatWindow, `${prefix}iatWindow`, DEFAULT_IAT_WINDOW, 'seconds');
+  const tolerance = nonNegativeNumber(options.clockTolerance, `${prefix}clockTolerance`, 0, 'seconds');
+  if (options.replayStore === undefined)
+    throw new TypeError(`tokenwarden: ${naming.caller} needs a replayStore`);
+  optionalObjectWithMethods(options.replayStore, `${prefix}replayStore`, ['checkAndStore']);
+  optionalObjectWithMethods(options.nonces, `${prefix}nonces`, ['current', 'check']);
+  const maxProofSize = integerAtLeast(
+    options.maxProofSize,
+    `${prefix}maxProofSize`,
+    DEFAULT_MAX_PROOF_SIZE,
+    1,
+    'characters',
+  );
+  const replayStoreTimeoutMs = integerInRange(
+    options.replayStoreTimeoutMs,
+    `${prefix}replayStoreTimeoutMs`,
+    DEFAULT_REPLAY_STORE_TIMEOUT_MS,
+    { min: 1, max: MAX_TIMER_MS },
+    'milliseconds',
+  );
+  const clock = optionalFunction(options.clock, `${prefix}clock`) ?? systemClock;
+  const { replayStore, nonces } = options;
+  const window = iatWindow + tolerance;
+
+  return async (request) => {
+    const requestUri = normaliseHttpUri(request.url);
+    if (requestUri === undefined) {
+      throw new TypeError('tokenwarden: the DPoP request url must be an absolute http(s) URI');
+    }
+    const proof = singleProof(request.proof, maxProofSize);
+    const { header, alg, jwk } = checkProofHeader(proof, algorithms);
+    // The client picks the key jose imports and verifies with: it is bounded and compared with the
+    // token's cnf.jkt first, so a hostile or foreign key costs a hash, never a signature check.
+    const thumbprint = await thumbprintOf(jwk);
+    if (request.boundThumbprint !== undefined && request.boundThumbprint !== thumbprint) {
+      throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+    }
+    const claims = readProofClaims(await verifyProofSignature(proof, jwk, alg));
+    checkRequest(claims, request.method, requestUri);
+    checkProofAge(claims, clock(), window);
+    if (request.accessToken !== undefined) await checkAccessTokenHash(claims, request.accessToken);
+    const nextNonce = nonces === undefined ? undefined : await checkNonce(claims, nonces);
+    // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
+    const replayKey = await replayKeyOf(thumbprint, requestUri, claims.jti);
+    if (!(await recordProof(replayStore, replayKey, claims.iat + window, replayStoreTimeoutMs))) {
+      throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
+    }
+    return { thumbprint, jwk, header, claims, nextNonce };
+  };
+}
+
+const PROOF_VERIFIER_OPTION_KEYS = optionKeys<DpopProofVerifierOptions>({
   replayStore: true,
-  accessToken: true,
-  boundThumbprint: true,
   algorithms: true,
   iatWindow: true,
   clockTolerance: true,
@@ -232,49 +261,22 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyDpopProofOptions>({
   clock: true,
 });
 
-function normaliseOptions(options: VerifyDpopProofOptions): NormalisedOptions {
-  optionsObject(options, 'verifyDpopProof options');
-  checkKnownKeys(options, VERIFY_OPTION_KEYS, '');
-  const algorithms = new Set(
-    checkDpopAlgorithms(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS, 'algorithms'),
-  );
-  const window = nonNegativeNumber(options.iatWindow, 'iatWindow', DEFAULT_IAT_WINDOW, 'seconds');
-  const tolerance = nonNegativeNumber(options.clockTolerance, 'clockTolerance', 0, 'seconds');
-  if (optionalObjectWithMethods(options.replayStore, 'replayStore', ['checkAndStore']) === undefined) {
-    throw new TypeError('tokenwarden: verifyDpopProof needs a replayStore');
-  }
-  optionalObjectWithMethods(options.nonces, 'nonces', ['current', 'check']);
-  const requestUri = normaliseHttpUri(options.url);
-  if (requestUri === undefined) {
-    throw new TypeError('tokenwarden: the DPoP request url must be an absolute http(s) URI');
-  }
-  return {
-    algorithms,
-    window: window + tolerance,
-    maxProofSize: integerAtLeast(
-      options.maxProofSize,
-      'maxProofSize',
-      DEFAULT_MAX_PROOF_SIZE,
-      1,
-      'characters',
-    ),
-    requestUri,
-    replayStoreTimeoutMs: integerInRange(
-      options.replayStoreTimeoutMs,
-      'replayStoreTimeoutMs',
-      DEFAULT_REPLAY_STORE_TIMEOUT_MS,
-      { min: 1, max: MAX_TIMER_MS },
-      'milliseconds',
-    ),
-    clock: optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000),
-  };
-}
+const VERIFY_OPTION_KEYS = [
+  ...optionKeys<DpopProofRequest>({
+    proof: true,
+    method: true,
+    url: true,
+    accessToken: true,
+    boundThumbprint: true,
+  }),
+  ...PROOF_VERIFIER_OPTION_KEYS,
+];
 
 /**
  * The proof algorithms option (`name`): a list of asymmetric algorithms, never empty. RFC 9449 §4.3
  * check 5: a proof is signed with the client's private key, never a shared secret.
  */
-export function checkDpopAlgorithms(
+function checkDpopAlgorithms(
   algorithms: readonly AsymmetricAlgorithm[],
   name: string,
 ): readonly AsymmetricAlgorithm[] {
@@ -290,193 +292,4 @@ export function checkDpopAlgorithms(
     }
   }
   return algorithms;
-}
-
-/** §4.3 check 1: exactly one `DPoP` header holding one proof, size-checked before any parsing. */
-function singleProof(value: string | readonly string[] | undefined, maxSize: number): string {
-  if (typeof value !== 'string') {
-    if (value !== undefined && value.length > 1) {
-      throw new TokenError('dpop_proof_invalid', 'More than one DPoP header was sent');
-    }
-    return singleProof(value?.[0] ?? '', maxSize);
-  }
-  if (value === '') throw new TokenError('dpop_proof_invalid', 'No DPoP proof was sent');
-  if (value.length > maxSize) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof is larger than this API accepts');
-  }
-  // Proxies and frameworks join repeated headers with commas; a JWS never contains one.
-  if (value.includes(',')) throw new TokenError('dpop_proof_invalid', 'More than one DPoP proof was sent');
-  const parts = value.split('.');
-  const [header, payload, signature] = parts as [string, string, string];
-  if (
-    parts.length !== 3 ||
-    !BASE64URL.test(header) ||
-    !BASE64URL.test(payload) ||
-    !BASE64URL_OR_EMPTY.test(signature)
-  ) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof is not a compact JWS');
-  }
-  return value;
-}
-
-interface CheckedHeader {
-  readonly header: ProtectedHeaderParameters;
-  readonly alg: AsymmetricAlgorithm;
-  readonly jwk: JWK;
-}
-
-/** §4.3 checks 2 to 6, on the unverified header: nothing cryptographic runs before they pass. */
-function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricAlgorithm>): CheckedHeader {
-  let header: ProtectedHeaderParameters;
-  try {
-    header = decodeProtectedHeader(proof);
-  } catch (error) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof header is not valid JSON', { cause: error });
-  }
-  // Check 4: the media type is compared exactly; RFC 9449 registers only `dpop+jwt`.
-  if (header.typ !== 'dpop+jwt') {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt');
-  }
-  // Check 5: asymmetric and allowed; `none` and HS* can never be in the set.
-  const alg = header.alg;
-  if (typeof alg !== 'string' || !allowed.has(alg as AsymmetricAlgorithm)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept');
-  }
-  // RFC 7515 §4.1.11: tokenwarden understands no extension, so none may be critical.
-  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof names an unsupported critical extension');
-  }
-  // Check 7: the key is in `jwk`, public only.
-  const jwk: unknown = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof header has no jwk');
-  }
-  if (PRIVATE_KEY_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk holds private key material');
-  }
-  // RFC 8725 §3.1: the key must be of the kind the algorithm is made for.
-  if (!keyFitsAlgorithm(jwk as JWK, alg as AsymmetricAlgorithm)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk does not fit its algorithm');
-  }
-  return { header, alg: alg as AsymmetricAlgorithm, jwk: jwk as JWK };
-}
-
-/**
- * The RFC 7638 thumbprint of a proof key within {@link publicKeyProblem}'s bounds, computed from the
- * JWK's members without importing it.
- */
-async function thumbprintOf(jwk: JWK): Promise<string> {
-  const problem = publicKeyProblem(jwk as Readonly<Record<string, unknown>>);
-  if (problem !== undefined) {
-    throw new TokenError('dpop_proof_invalid', `The DPoP proof jwk is not acceptable: ${problem}`);
-  }
-  try {
-    return await calculateJwkThumbprint(jwk, 'sha256');
-  } catch (error) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof jwk is not a valid key', { cause: error });
-  }
-}
-
-/** §4.3 check 6 (signature by the key in `jwk`) and check 3 (the claims present and well-typed). */
-async function verifySignature(proof: string, jwk: JWK, alg: AsymmetricAlgorithm): Promise<DpopProofClaims> {
-  let payload: Uint8Array;
-  try {
-    const key = await importJWK(jwk, alg);
-    ({ payload } = await compactVerify(proof, key, { algorithms: [alg] }));
-  } catch (error) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof signature is invalid', { cause: error });
-  }
-  let claims: unknown;
-  try {
-    claims = JSON.parse(utf8.decode(payload));
-  } catch (error) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof payload is not valid JSON', { cause: error });
-  }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof payload is not a JSON object');
-  }
-  return checkClaimTypes(claims as Record<string, unknown>);
-}
-
-function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
-  const { jti, htm, htu, iat } = claims;
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no valid jti');
-  }
-  if (typeof htm !== 'string' || typeof htu !== 'string') {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof lacks htm or htu');
-  }
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no valid iat');
-  }
-  for (const name of ['ath', 'nonce'] as const) {
-    if (Object.hasOwn(claims, name) && typeof claims[name] !== 'string') {
-      throw new TokenError('dpop_proof_invalid', `The DPoP proof's ${name} claim is not a string`);
-    }
-  }
-  return claims as DpopProofClaims;
-}
-
-/** §4.3 checks 8 and 9: the proof was made for this method and this URI. */
-function checkRequest(claims: DpopProofClaims, method: string, requestUri: string): void {
-  // RFC 9110 §9.1: methods are case-sensitive.
-  if (claims.htm !== method) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method');
-  }
-  if (normaliseHttpUri(claims.htu) !== requestUri) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another URI');
-  }
-}
-
-/** §4.3 check 11 and §11.1: the proof was created recently, within `window` seconds either way. */
-function checkIssuedAt(iat: number, now: number, window: number): void {
-  if (iat < now - window) throw new TokenError('dpop_proof_invalid', 'The DPoP proof is too old');
-  if (iat > now + window)
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was issued in the future');
-}
-
-/** §4.3 check 10 and §7.1: the proof was made for this access token. */
-async function checkAccessTokenHash(claims: DpopProofClaims, accessToken: string): Promise<void> {
-  if (typeof claims.ath !== 'string') {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no ath claim');
-  }
-  if (claims.ath !== (await accessTokenHash(accessToken))) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another access token');
-  }
-}
-
-/** §8 and §9: a missing, stale or unknown nonce is answered with a fresh one. */
-async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): Promise<string | undefined> {
-  const status = await nonces.check(claims.nonce);
-  if (status === 'current') return undefined;
-  const current = await nonces.current();
-  if (status === 'previous') return current;
-  const message =
-    claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
-  throw new TokenError('dpop_nonce_required', message, { nonce: current });
-}
-
-/**
- * §11.1 through the replay store. Only here does a failure mean "cannot check right now" (503): a
- * store that rejects or misses its deadline refuses the proof, never accepts it.
- */
-async function recordProof(
-  store: ReplayStore,
-  replayKey: string,
-  expiresAt: number,
-  timeoutMs: number,
-): Promise<boolean> {
-  try {
-    return await checkAndStoreWithin(store, replayKey, expiresAt, timeoutMs);
-  } catch (error) {
-    throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
-      cause: error,
-    });
-  }
-}
-
-/** A fixed-length key, so the store's memory per entry does not depend on what the client sent. */
-async function replayKeyOf(thumbprint: string, requestUri: string, jti: string): Promise<string> {
-  const material = new TextEncoder().encode(JSON.stringify([thumbprint, requestUri, jti]));
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', material)));
 }

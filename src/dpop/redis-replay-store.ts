@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import {
   checkKnownKeys,
   describeValue,
@@ -89,7 +90,7 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
   if (options.prefix !== undefined && typeof options.prefix !== 'string') {
     throw new TypeError(`tokenwarden: prefix must be a string (got ${describeValue(options.prefix)})`);
   }
-  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
+  const clock = optionalFunction(options.clock, 'clock') ?? systemClock;
   const margin = nonNegativeNumber(
     options.clockSkewMargin,
     'clockSkewMargin',

@@ -1,4 +1,7 @@
+import { base64url } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { systemClock } from '../clock.js';
+import { TokenError } from '../errors.js';
 import {
   checkKnownKeys,
   integerAtLeast,
@@ -86,6 +89,34 @@ export function checkAndStoreWithin(
   });
 }
 
+/**
+ * §11.1 through the replay store. Only here does a failure mean "cannot check right now" (503): a
+ * store that rejects or misses its deadline refuses the proof, never accepts it.
+ */
+export async function recordProof(
+  store: ReplayStore,
+  replayKey: string,
+  expiresAt: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    return await checkAndStoreWithin(store, replayKey, expiresAt, timeoutMs);
+  } catch (error) {
+    throw new TokenError('replay_store_unavailable', 'DPoP proofs cannot be checked right now', {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The key a proof is recorded under: a digest of its key's thumbprint, its URI and its `jti`, of fixed
+ * length so the store's memory per entry does not depend on what the client sent.
+ */
+export async function replayKeyOf(thumbprint: string, requestUri: string, jti: string): Promise<string> {
+  const material = new TextEncoder().encode(JSON.stringify([thumbprint, requestUri, jti]));
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', material)));
+}
+
 /** Options for {@link createMemoryReplayStore}. Defaults in brackets. */
 export interface MemoryReplayStoreOptions {
   /**
@@ -129,7 +160,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
   optionsObject(options, 'createMemoryReplayStore options');
   checkKnownKeys(options, MEMORY_STORE_OPTION_KEYS, '');
   const max = integerAtLeast(options.max, 'max', 100_000, 1, 'proofs');
-  const clock = optionalFunction(options.clock, 'clock') ?? (() => Date.now() / 1000);
+  const clock = optionalFunction(options.clock, 'clock') ?? systemClock;
   // Values are expiry times in seconds; lru-cache's own TTL is not used because it reads the real
   // time and sets timers, where this store follows the injected clock. Entries are never read with
   // get(), so the least recently used entry is the least recently stored one.

@@ -1,10 +1,7 @@
 import { importJWK, type JWK } from 'jose';
 import { type Algorithm, keyFitsAlgorithm, unsupportedCurveReason } from '../algorithms.js';
 import { TokenError } from '../errors.js';
-import { MIN_RSA_MODULUS_BITS, rsaKeyProblem } from '../key-bounds.js';
-
-/** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+import { hasPrivateKeyMembers, MIN_RSA_MODULUS_BITS, rsaKeyProblem } from '../key-bounds.js';
 
 /** A verified-usable public key set: keys by `kid`, plus the keys that have none. */
 export interface KeySet {
@@ -61,7 +58,7 @@ function unusableReason(candidate: unknown): string | undefined {
   }
   const jwk = candidate as Record<string, unknown>;
   if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'not an asymmetric key';
-  if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'has private key members';
+  if (hasPrivateKeyMembers(jwk)) return 'has private key members';
   const unsupportedCurve = unsupportedCurveReason(jwk);
   if (unsupportedCurve !== undefined) return unsupportedCurve;
   if (jwk.use !== undefined && jwk.use !== 'sig') return 'not a signature key';

@@ -1,12 +1,25 @@
 import type { JSONWebKeySet } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Algorithm } from '../algorithms.js';
+import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
-import { type EventListener, emit } from '../events.js';
+import { emit } from '../events.js';
 import { discoverJwksUri } from './discovery.js';
 import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
 import { importVerificationKey, type KeySet, parseKeySet, selectKey } from './key-set.js';
-import { checkJwksProviderOptions, checkKeySetOption } from './provider-options.js';
+import {
+  checkJwksProviderOptions,
+  checkKeySetOption,
+  type JwksCacheOptions,
+  type JwksProviderOptions,
+} from './provider-options.js';
+
+/**
+ * Key providers: a fixed key set, and a remote one (RFC 7517) that is fetched, cached and refreshed.
+ * Longer than most files because the remote provider's timing rules (refresh ahead, stale while
+ * revalidating, stale if error, the unknown-kid cooldown, `Retry-After`, one fetch in flight) are
+ * read against each other, so they stay in one class.
+ */
 
 /** Where verification keys come from. The verifier asks it once per token it has not seen. */
 export interface KeyProvider {
@@ -31,46 +44,6 @@ export interface KeyProvider {
   currentKey?(kid: string | undefined, alg: Algorithm): CryptoKey | undefined;
 }
 
-/** Tuning for a remote key set. Every duration is in seconds unless its name says otherwise. */
-export interface JwksCacheOptions {
-  /**
-   * After a refetch for an unknown `kid`, further unknown kids are rejected without fetching for this
-   * long, so a flood of made-up kids costs at most one fetch per period; an unknown kid after any
-   * other fetch refetches at once. Also the wait before retrying a failed fetch. [30]
-   */
-  readonly cooldown?: number | undefined;
-  /** Milliseconds a fetch may take, body included. [5000] */
-  readonly timeoutMs?: number | undefined;
-  /** Largest key set or discovery document accepted, in bytes. [524288] */
-  readonly maxResponseBytes?: number | undefined;
-  /** Freshness when the response has no `Cache-Control: max-age`. [600] */
-  readonly defaultMaxAge?: number | undefined;
-  /** Lower clamp for `max-age`: never refetch more often than this. [60] */
-  readonly minMaxAge?: number | undefined;
-  /** Upper clamp for `max-age`: never trust a key set longer than this without refetching. [86400] */
-  readonly maxMaxAge?: number | undefined;
-  /**
-   * How long past its freshness a key set keeps being used while it is refetched in the background or
-   * refetching fails. Bounded so that an outage of the key source cannot keep a revoked key alive for
-   * ever; past it, requests wait for a fetch and fail with `jwks_unavailable` if it fails. [3600]
-   */
-  readonly staleIfError?: number | undefined;
-}
-
-/** Options for {@link createJwksProvider}. */
-export interface JwksProviderOptions extends JwksCacheOptions {
-  /** The key set URL. When absent, it is discovered from `issuer`. */
-  readonly jwksUri?: string | undefined;
-  /** The issuer whose discovery document names the key set; needed when `jwksUri` is absent. */
-  readonly issuer?: string | undefined;
-  /** Seconds since the epoch. [`Date.now() / 1000`] */
-  readonly clock?: (() => number) | undefined;
-  /** The `fetch` to use. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /** Receives fetch, failure and cooldown events. */
-  readonly onEvent?: EventListener | undefined;
-}
-
 const DEFAULTS = {
   cooldown: 30,
   timeoutMs: 5000,
@@ -89,9 +62,6 @@ const REFRESH_AHEAD = 0.8;
 
 /** The longest `Retry-After` honoured, in seconds, so a hostile header cannot stall refetching. */
 const LONGEST_HONOURED_RETRY_AFTER = 300;
-
-/** Seconds since the epoch from the system clock. */
-export const systemClock = (): number => Date.now() / 1000;
 
 /**
  * A caching, single-flight key provider for a remote JWK set (RFC 7517), discovered from the issuer

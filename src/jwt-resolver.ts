@@ -1,0 +1,184 @@
+import { compactVerify, errors, type ProtectedHeaderParameters } from 'jose';
+import { type Algorithm, isSymmetricAlgorithm } from './algorithms.js';
+import {
+  type AccessTokenClaims,
+  type ClaimRules,
+  checkClaims,
+  checkIssuer,
+  checkTimeClaims,
+} from './claims.js';
+import { TokenError } from './errors.js';
+import { checkHeader, checkType } from './header.js';
+import type { HmacKeys } from './hmac-secret.js';
+import type { KeyProvider } from './jwks/provider.js';
+import { permissionsOf, scopesOf } from './scopes.js';
+import { decodeToken } from './token.js';
+import type { ClaimsValidator, TokenResolver, VerifiedToken } from './verified-token.js';
+import type { CachedVerification, VerifiedTokenCache } from './verified-token-cache.js';
+
+/** What {@link createJwtResolver} runs with: the verifier's options, checked and defaulted. */
+export interface JwtResolverSettings {
+  readonly algorithms: ReadonlySet<Algorithm>;
+  readonly rules: ClaimRules;
+  /** The HMAC secret's keys; present whenever an `HS*` algorithm is accepted. */
+  readonly hmacKeys: HmacKeys | undefined;
+  /** The key source of each trusted issuer, when each discovers its own. */
+  readonly keyProviders: ReadonlyMap<string, KeyProvider>;
+  /** The one key source of every issuer (`keyProvider`, `keySet` or `jwksUri`). */
+  readonly sharedKeyProvider: KeyProvider | undefined;
+  /** Characters. */
+  readonly maxTokenSize: number;
+  /** Seconds since the epoch. */
+  readonly clock: () => number;
+  readonly typ: string | undefined;
+  readonly validateClaims: ClaimsValidator | undefined;
+  readonly cache: VerifiedTokenCache | undefined;
+}
+
+/**
+ * Resolves a JWT access token (RFC 9068) by verifying it locally, following RFC 8725: decode, check
+ * the header, find the key, verify the signature, apply the claim rules, freeze and cache the result.
+ * A cached result is recalled while its key is current and its time-based claims hold.
+ */
+export function createJwtResolver(settings: JwtResolverSettings): TokenResolver {
+  const { cache, clock, rules, validateClaims } = settings;
+
+  function recall(token: string): VerifiedToken | undefined {
+    if (cache === undefined) return undefined;
+    const now = readClock(clock);
+    const hit = cache.get(token, now);
+    if (hit === undefined) return undefined;
+    if (!isCurrentKey(hit)) {
+      cache.delete(token);
+      return undefined;
+    }
+    // The claims are frozen and the rules fixed: only the rules that time changes need applying again.
+    try {
+      checkTimeClaims(hit.result.claims, rules, now);
+    } catch (error) {
+      cache.delete(token);
+      throw error;
+    }
+    return hit.result;
+  }
+
+  /** The custom rule may depend on state, so it runs for every request, recalled or not. */
+  function revalidate(result: VerifiedToken): VerifiedToken | Promise<VerifiedToken> {
+    if (validateClaims === undefined) return result;
+    return runClaimsValidator(validateClaims, result.claims, result.header).then(() => result);
+  }
+
+  async function resolve(token: string): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new TokenError('token_malformed', 'The token is empty');
+    }
+    const { header, claims } = decodeToken(token, settings.maxTokenSize);
+    const alg = checkHeader(header, settings.algorithms);
+    // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
+    checkIssuer(claims, rules.issuers);
+    let key: CryptoKey;
+    let provider: KeyProvider | undefined;
+    // A key already at hand is used without an await; only a first use or a refetch waits.
+    if (isSymmetricAlgorithm(alg)) {
+      const hmacKeys = settings.hmacKeys as HmacKeys;
+      key = hmacKeys.currentKey(alg) ?? (await hmacKeys.getKey(alg));
+    } else {
+      provider = providerFor(claims.iss as string);
+      key = provider.currentKey?.(header.kid, alg) ?? (await provider.getKey(header.kid, alg));
+    }
+    try {
+      await compactVerify(token, key, { algorithms: [alg] });
+    } catch (error) {
+      throw toTokenError(error);
+    }
+    const now = readClock(clock);
+    checkClaims(claims, rules, now);
+    if (settings.typ !== undefined) checkType(header, settings.typ);
+    // Frozen: a cached result is handed to every request presenting the same token, so one request
+    // changing its claims must not change what the next one is told.
+    const result: VerifiedToken = deepFreeze({
+      token,
+      header,
+      claims,
+      scopes: scopesOf(claims),
+      permissions: permissionsOf(claims),
+      scheme: 'Bearer',
+    });
+    if (validateClaims !== undefined) await runClaimsValidator(validateClaims, claims, header);
+    if (cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
+      cache.set({ result, key, provider, cachedAt: now });
+    }
+    return result;
+  }
+
+  function isCurrentKey(hit: CachedVerification): boolean {
+    // No provider means the HMAC secret, which is configuration and never rotates at run time.
+    if (hit.provider === undefined) return true;
+    return !(hit.key instanceof Uint8Array) && hit.provider.isCurrentKey?.(hit.key) === true;
+  }
+
+  function providerFor(issuer: string): KeyProvider {
+    const provider = settings.keyProviders.get(issuer) ?? settings.sharedKeyProvider;
+    if (provider === undefined) throw new TokenError('key_not_found', 'No key source for this issuer');
+    return provider;
+  }
+
+  return { recall, revalidate, resolve };
+}
+
+/**
+ * The clock's reading in seconds. A clock giving no finite time (NaN from an unset variable,
+ * Infinity, a string) fails closed: NaN makes every time comparison false, so an expired token
+ * would pass.
+ */
+function readClock(clock: () => number): number {
+  const now = clock();
+  if (!Number.isFinite(now)) {
+    throw new TokenError(
+      'claim_invalid',
+      "The token's times cannot be checked: the server clock gave no time",
+    );
+  }
+  return now;
+}
+
+/** Freezes a decoded JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
+function toTokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new TokenError('signature_invalid', 'The token signature is invalid', { cause: error });
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new TokenError(
+      'algorithm_not_allowed',
+      'The token is signed with an algorithm this API does not accept',
+      { cause: error },
+    );
+  }
+  if (error instanceof TypeError) {
+    // jose refuses a key whose type does not fit the algorithm (RFC 8725 §3.1).
+    return new TokenError('algorithm_not_allowed', 'The token algorithm does not fit the signing key', {
+      cause: error,
+    });
+  }
+  return new TokenError('token_malformed', 'The token is malformed', { cause: error });
+}
+
+async function runClaimsValidator(
+  validator: ClaimsValidator,
+  claims: AccessTokenClaims,
+  header: ProtectedHeaderParameters,
+): Promise<void> {
+  if ((await validator(claims, header)) === false) {
+    throw new TokenError('claim_invalid', 'The token failed a claims check');
+  }
+}
