@@ -1,16 +1,14 @@
 import { CompactSign, exportJWK, exportSPKI, importJWK, type JWK } from 'jose';
 import { generateTestKey, type TestKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleJws, encodeSegment, signJws } from '../support/jws.js';
+import { expectRejection, rejectionOf } from '../support/rejection.js';
 import {
-  assembleToken,
   bearerRequest,
   type CountingServer,
   claimsWith,
   createKeyRing,
-  encodeSegment,
   type KeyRing,
-  rejectionOf,
-  signRawRs256,
   signToken,
   startCountingServer,
   verifierFor,
@@ -33,10 +31,6 @@ afterAll(async () => {
   await attackerServer.close();
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return (await rejectionOf(promise)).code;
-}
-
 function hs256(headerKid: string, secret: Uint8Array): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claimsWith())))
     .setProtectedHeader({ alg: 'HS256', kid: headerKid, typ: 'at+jwt' })
@@ -47,26 +41,24 @@ describe('RFC 8725 §3.1 the unsecured "none" algorithm', () => {
   it.each(['none', 'None', 'NONE'])(
     'rejects alg "%s" with an empty signature as algorithm_not_allowed',
     async (alg) => {
-      const token = assembleToken({ alg, typ: 'at+jwt' }, claimsWith());
-      expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+      const token = assembleJws({ alg, typ: 'at+jwt' }, claimsWith());
+      await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
     },
   );
 
   it('rejects alg "none" carrying a made-up signature and a known kid', async () => {
-    const token = assembleToken({ alg: 'none', kid: ring.keys.RS256.kid }, claimsWith(), 'c2lnbmF0dXJl');
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+    const token = assembleJws({ alg: 'none', kid: ring.keys.RS256.kid }, claimsWith(), 'c2lnbmF0dXJl');
+    await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
   });
 
   it('rejects alg "none" in the Authorization header too', async () => {
-    const token = assembleToken({ alg: 'none' }, claimsWith());
-    expect(await codeOf(verifierFor(ring).authenticate(bearerRequest(`${token}`)))).toBe(
-      'algorithm_not_allowed',
-    );
+    const token = assembleJws({ alg: 'none' }, claimsWith());
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(`${token}`)), 'algorithm_not_allowed');
   });
 
   it('rejects an RS256 header with an empty signature as signature_invalid', async () => {
-    const token = assembleToken({ alg: 'RS256', kid: ring.keys.RS256.kid }, claimsWith());
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+    const token = assembleJws({ alg: 'RS256', kid: ring.keys.RS256.kid }, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'signature_invalid');
   });
 });
 
@@ -84,7 +76,7 @@ describe('RFC 8725 §2.1 algorithm confusion: HS256 signed with the RSA public k
     async (form) => {
       const publicKeyBytes = await publicKeyForms[form](ring.keys.RS256.publicJwk);
       const token = await hs256(ring.keys.RS256.kid, publicKeyBytes);
-      expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+      await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
     },
   );
 
@@ -94,7 +86,7 @@ describe('RFC 8725 §2.1 algorithm confusion: HS256 signed with the RSA public k
       const publicKeyBytes = await publicKeyForms[form](ring.keys.RS256.publicJwk);
       const token = await hs256(ring.keys.RS256.kid, publicKeyBytes);
       const verifier = verifierFor(ring, { secret: SECRET });
-      expect(await codeOf(verifier.verify(token))).toBe('signature_invalid');
+      await expectRejection(verifier.verify(token), 'signature_invalid');
     },
   );
 
@@ -114,7 +106,7 @@ describe('RFC 8725 §3.1 the header alg must fit the key (kty, crv, alg)', () =>
     const ecJwk = withoutAlg(ring.keys.ES256.publicJwk);
     const verifier = verifierFor(ring, { keySet: { keys: [ecJwk] } });
     const token = await signToken(attacker, {}, { kid: ecJwk.kid });
-    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+    await expectRejection(verifier.verify(token), 'key_not_found');
   });
 
   it('rejects a PS256 header over a JWK whose alg is RS256, even with a valid PS256 signature', async () => {
@@ -124,7 +116,7 @@ describe('RFC 8725 §3.1 the header alg must fit the key (kty, crv, alg)', () =>
     const token = await new CompactSign(payload)
       .setProtectedHeader({ alg: 'PS256', kid: rsa.kid })
       .sign(psKey);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('key_not_found');
+    await expectRejection(verifierFor(ring).verify(token), 'key_not_found');
     const noAlgVerifier = verifierFor(ring, { keySet: { keys: [withoutAlg(rsa.publicJwk)] } });
     await expect(noAlgVerifier.verify(token)).resolves.toBeDefined();
   });
@@ -133,36 +125,36 @@ describe('RFC 8725 §3.1 the header alg must fit the key (kty, crv, alg)', () =>
     const p384 = withoutAlg(ring.keys.ES384.publicJwk);
     const verifier = verifierFor(ring, { keySet: { keys: [p384] } });
     const token = await signToken(ring.keys.ES256, {}, { kid: p384.kid });
-    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+    await expectRejection(verifier.verify(token), 'key_not_found');
   });
 
   it('rejects an ES384 token under a verifier that lists only the defaults', async () => {
     const token = await signToken(ring.keys.ES384);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+    await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
   });
 });
 
 describe('RFC 8725 §3.10 key-carrying header parameters are never followed or trusted', () => {
   it.each(['jku', 'x5u'])('rejects a %s header without fetching it', async (name) => {
     const token = await signToken(attacker, {}, { [name]: `${attackerServer.url}/jwks.json` });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
     expect(attackerServer.requestCount()).toBe(0);
   });
 
   it('rejects an embedded jwk header, even when the token verifies under that key', async () => {
     const { kid: _kid, use: _use, ...embedded } = attacker.publicJwk;
     const token = await signToken(attacker, {}, { jwk: embedded });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects an x5c header', async () => {
     const token = await signToken(attacker, {}, { x5c: ['MIIBfake'] });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects a key-carrying header even when the kid names a trusted key', async () => {
     const token = await signToken(ring.keys.RS256, {}, { jku: `${attackerServer.url}/jwks.json` });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
     expect(attackerServer.requestCount()).toBe(0);
   });
 });
@@ -171,20 +163,20 @@ describe('RFC 7515 §4.1.11 critical header extensions', () => {
   const rsa = () => ring.keys.RS256;
 
   it('accepts a correctly signed token assembled by hand (the control for the crit rule)', async () => {
-    const token = await signRawRs256({ alg: 'RS256', kid: rsa().kid }, claimsWith(), rsa().privateKey);
+    const token = signJws(rsa(), { alg: 'RS256', kid: rsa().kid }, claimsWith());
     await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
   });
 
   it('rejects a token naming an unknown extension in crit', async () => {
     const header = { alg: 'RS256', kid: rsa().kid, crit: ['urn:example:ext'], 'urn:example:ext': true };
-    const token = await signRawRs256(header, claimsWith(), rsa().privateKey);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    const token = signJws(rsa(), header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects the RFC 7797 b64 extension (unencoded payloads are not access tokens)', async () => {
     const header = { alg: 'RS256', kid: rsa().kid, crit: ['b64'], b64: false };
-    const token = await signRawRs256(header, claimsWith(), rsa().privateKey);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    const token = signJws(rsa(), header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });
 
@@ -206,8 +198,12 @@ describe('RFC 7518 §3.3 / RFC 8725 §3.5 key strength and key hygiene', () => {
       alg: 'RS256',
     };
     const verifier = verifierFor(ring, { keySet: { keys: [publicJwk as JWK] } });
-    const token = await signRawRs256({ alg: 'RS256', kid: 'weak' }, claimsWith(), weak.privateKey);
-    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+    const token = signJws(
+      { alg: 'RS256', privateKey: weak.privateKey },
+      { alg: 'RS256', kid: 'weak' },
+      claimsWith(),
+    );
+    await expectRejection(verifier.verify(token), 'key_not_found');
   });
 
   it('never uses a published JWK that carries private members (d)', async () => {
@@ -215,7 +211,7 @@ describe('RFC 7518 §3.3 / RFC 8725 §3.5 key strength and key hygiene', () => {
     expect(privateJwk.d).toBeTypeOf('string');
     const verifier = verifierFor(ring, { keySet: { keys: [privateJwk] } });
     const token = await signToken(ring.keys.ES256, {}, { kid: 'leaked' });
-    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+    await expectRejection(verifier.verify(token), 'key_not_found');
   });
 
   it('never uses a symmetric (oct) JWK from the key set', async () => {
@@ -229,7 +225,7 @@ describe('RFC 7518 §3.3 / RFC 8725 §3.5 key strength and key hygiene', () => {
     const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(claimsWith())))
       .setProtectedHeader({ alg: 'RS256', kid: 'oct' })
       .sign(ring.keys.RS256.privateKey);
-    expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+    await expectRejection(verifier.verify(token), 'key_not_found');
   });
 });
 
@@ -242,7 +238,7 @@ describe('token size and shape, checked before any parsing', () => {
 
   it('rejects a 1 MB Bearer token in a request as token_malformed', async () => {
     const huge = `${'a'.repeat(512 * 1024)}.${'b'.repeat(512 * 1024)}.c`;
-    expect(await codeOf(verifierFor(ring).authenticate(bearerRequest(huge)))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(huge)), 'token_malformed');
   });
 
   it('rejects a correctly signed token just over the default 16 KiB, and accepts it with a larger maxTokenSize', async () => {
@@ -272,40 +268,36 @@ describe('token size and shape, checked before any parsing', () => {
     ['an empty header', (token: string) => `.${token.split('.').slice(1).join('.')}`],
   ])('rejects a token with %s as token_malformed', async (_case, mangle) => {
     const token = mangle(await signToken(ring.keys.RS256));
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects an empty token as token_malformed', async () => {
-    expect(await codeOf(verifierFor(ring).verify(''))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(''), 'token_malformed');
   });
 
   it('rejects a correctly signed payload that is a JSON array', async () => {
-    const token = await signRawRs256(
-      { alg: 'RS256', kid: ring.keys.RS256.kid },
-      [claimsWith()],
-      ring.keys.RS256.privateKey,
-    );
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    const token = signJws(ring.keys.RS256, { alg: 'RS256', kid: ring.keys.RS256.kid }, [claimsWith()]);
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects a correctly signed payload that is not JSON', async () => {
-    const token = await signRawRs256(
+    const token = signJws(
+      ring.keys.RS256,
       { alg: 'RS256', kid: ring.keys.RS256.kid },
       'iss=https://issuer.example.test/',
-      ring.keys.RS256.privateKey,
     );
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects a header that is not a JSON object', async () => {
-    const token = assembleToken(['RS256'], claimsWith(), 'c2ln');
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    const token = assembleJws(['RS256'], claimsWith(), 'c2ln');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects a payload that is not valid UTF-8', async () => {
     const [header, , signature] = (await signToken(ring.keys.RS256)).split('.');
     // `_w` decodes to the single byte 0xFF, which is never valid UTF-8.
     const token = `${header}._w.${signature}`;
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });
