@@ -4,9 +4,9 @@ import {
   type VerifyDpopProofOptions,
   verifyDpopProof,
 } from 'tokenwarden';
+import { createRedisReplayStore, type RedisSetOptions } from 'tokenwarden/redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { describe, expect, it } from 'vitest';
-import { createRedisReplayStore, type RedisSetOptions } from '../../src/dpop/redis-replay-store.js';
 import { NOW } from '../support/clock.js';
 import { expectRejection } from '../support/rejection.js';
 import { API_URL, requestOptions } from './fixtures.js';

@@ -1,8 +1,8 @@
 import { createClient } from 'redis';
 import { type ReplayStore, verifyDpopProof } from 'tokenwarden';
+import { createRedisReplayStore } from 'tokenwarden/redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisReplayStore } from '../../src/dpop/redis-replay-store.js';
 import { fixedClock, NOW } from '../support/clock.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
 import { expectRejection } from '../support/rejection.js';
