@@ -48,7 +48,7 @@ function signedWithHeader(header: Readonly<Record<string, unknown>>): string {
   return signJws(ring.keys.RS256, JSON.stringify(header), JSON.stringify(claimsWith()));
 }
 
-describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', () => {
+describe('RFC 7515 §4.1.4 kid injection: the kid is only ever a lookup key', () => {
   const hostileKids = [
     ['path traversal', '../../etc/passwd'],
     ['encoded path traversal', '..%2F..%2F..%2Fetc%2Fpasswd'],
@@ -115,45 +115,76 @@ describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', 
   });
 });
 
-describe('RFC 8725 §3.10 jku and x5u are never dereferenced', () => {
-  it.each(['jku', 'x5u'])(
-    'rejects a %s pointing at a live 127.0.0.1 key set and sends it no request',
-    async (name) => {
-      const { verifier, recorder } = remoteVerifier();
-      const target = `${attackerServer.url}/jwks.json`;
-      const token = await signToken(attacker, {}, { [name]: target });
-      await expectRejection(verifier.verify(token), 'token_malformed');
+describe('RFC 8725 §3.10 key-carrying header parameters are never followed or trusted', () => {
+  describe('jku and x5u are never dereferenced', () => {
+    it.each(['jku', 'x5u'])(
+      'rejects a %s pointing at a live 127.0.0.1 key set and sends it no request',
+      async (name) => {
+        const { verifier, recorder } = remoteVerifier();
+        const target = `${attackerServer.url}/jwks.json`;
+        const token = await signToken(attacker, {}, { [name]: target });
+        await expectRejection(verifier.verify(token), 'token_malformed');
+        expect(attackerServer.requestCount()).toBe(0);
+        expect(recorder.urls).toEqual([]);
+      },
+    );
+
+    it.each(['jku', 'x5u'])(
+      'rejects a %s naming the issuer key set itself on a token the issuer signed',
+      async (name) => {
+        const { verifier, recorder } = remoteVerifier();
+        const token = await signToken(ring.keys.RS256, {}, { [name]: `${jwksServer.url}/jwks.json` });
+        await expectRejection(verifier.verify(token), 'token_malformed');
+        expect(recorder.urls).toEqual([]);
+      },
+    );
+
+    it.each(['jku', 'x5u'])('rejects a %s header without fetching it', async (name) => {
+      const token = await signToken(attacker, {}, { [name]: `${attackerServer.url}/jwks.json` });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
       expect(attackerServer.requestCount()).toBe(0);
-      expect(recorder.urls).toEqual([]);
-    },
-  );
+    });
 
-  it.each(['jku', 'x5u'])(
-    'rejects a %s naming the issuer key set itself on a token the issuer signed',
-    async (name) => {
-      const { verifier, recorder } = remoteVerifier();
-      const token = await signToken(ring.keys.RS256, {}, { [name]: `${jwksServer.url}/jwks.json` });
-      await expectRejection(verifier.verify(token), 'token_malformed');
-      expect(recorder.urls).toEqual([]);
-    },
-  );
+    it('rejects a key-carrying header even when the kid names a trusted key', async () => {
+      const token = await signToken(ring.keys.RS256, {}, { jku: `${attackerServer.url}/jwks.json` });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+      expect(attackerServer.requestCount()).toBe(0);
+    });
 
-  it('leaves the attacker server untouched after every case above', () => {
-    expect(attackerServer.requestCount()).toBe(0);
-  });
-});
-
-describe('RFC 8725 §3.10 an embedded jwk header is never trusted', () => {
-  it('rejects a token carrying the issuer own public key as jwk, though it verifies under that key', async () => {
-    const { kid: _kid, ...issuerJwk } = ring.keys.RS256.publicJwk;
-    const token = await signToken(ring.keys.RS256, {}, { jwk: issuerJwk });
-    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    it('leaves the attacker server untouched after every case above', () => {
+      expect(attackerServer.requestCount()).toBe(0);
+    });
   });
 
-  it('rejects an attacker-signed token with the attacker jwk and a trusted kid', async () => {
-    const { kid: _kid, ...attackerJwk } = attacker.publicJwk;
-    const token = await signToken(attacker, {}, { kid: ring.keys.RS256.kid, jwk: attackerJwk });
-    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  describe('an embedded jwk or an x5c header is never trusted', () => {
+    it('rejects a token carrying the issuer own public key as jwk, though it verifies under that key', async () => {
+      const { kid: _kid, ...issuerJwk } = ring.keys.RS256.publicJwk;
+      const token = await signToken(ring.keys.RS256, {}, { jwk: issuerJwk });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an attacker-signed token with the attacker jwk and a trusted kid', async () => {
+      const { kid: _kid, ...attackerJwk } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { kid: ring.keys.RS256.kid, jwk: attackerJwk });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an embedded jwk header, even when the token verifies under that key', async () => {
+      const { kid: _kid, use: _use, ...embedded } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { jwk: embedded });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an x5c header', async () => {
+      const token = await signToken(attacker, {}, { x5c: ['MIIBfake'] });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('CVE-2018-0114 (node-jose): a token signed by the key in its own jwk header is refused', async () => {
+      const { kid: _kid, ...embedded } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { kid: undefined, jwk: embedded });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
   });
 });
 
@@ -176,6 +207,29 @@ describe('RFC 7515 §4.1.11 crit, correctly signed by the issuer key', () => {
     ['the b64 extension of RFC 7797', () => ({ crit: ['b64'], b64: true })],
   ])('rejects crit with %s as token_malformed', async (_case, extra) => {
     const token = signedWithHeader({ alg: 'RS256', kid: kid(), ...extra() });
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a token naming an unknown extension in crit', async () => {
+    const header = { alg: 'RS256', kid: kid(), crit: ['urn:example:ext'], 'urn:example:ext': true };
+    const token = signJws(ring.keys.RS256, header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects the RFC 7797 b64 extension (unencoded payloads are not access tokens)', async () => {
+    const header = { alg: 'RS256', kid: kid(), crit: ['b64'], b64: false };
+    const token = signJws(ring.keys.RS256, header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('CVE-2025-59420 (Authlib): a token naming an unknown critical header is refused', async () => {
+    const header = JSON.stringify({
+      alg: 'RS256',
+      kid: ring.keys.RS256.kid,
+      crit: ['cnf'],
+      cnf: { jkt: 'x' },
+    });
+    const token = signJws(ring.keys.RS256, header, JSON.stringify(claimsWith()));
     await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });

@@ -13,7 +13,7 @@ import {
   verifierFor,
 } from '../core/fixtures.js';
 import { NOW } from '../support/clock.js';
-import { encodeSegment, signJws } from '../support/jws.js';
+import { assembleJws, encodeSegment, signJws } from '../support/jws.js';
 import { expectRejection, rejectionOf } from '../support/rejection.js';
 
 let ring: KeyRing;
@@ -54,6 +54,35 @@ describe('RFC 7515 §7.1 compact serialization: exactly three parts', () => {
   ])('rejects %s as token_malformed', async (_case, build) => {
     await expectRejection(verifierFor(ring).verify(build()), 'token_malformed');
   });
+
+  it.each([
+    ['four parts', (token: string) => `${token}.extra`],
+    ['an empty header', (token: string) => `.${token.split('.').slice(1).join('.')}`],
+  ])('rejects a token with %s as token_malformed', async (_case, mangle) => {
+    const token = mangle(await signToken(ring.keys.RS256));
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects an empty token as token_malformed', async () => {
+    await expectRejection(verifierFor(ring).verify(''), 'token_malformed');
+  });
+
+  it('CVE-2022-39227 (python-jwt): a JSON-serialised JWS polyglot is refused', async () => {
+    const [header, payload, signature] = (await signToken(ring.keys.RS256)).split('.') as [
+      string,
+      string,
+      string,
+    ];
+    const forgedPayload = encodeSegment(claimsWith({ sub: 'admin' }));
+    const polyglot = JSON.stringify({
+      [`${header}.${forgedPayload}.`]: '',
+      protected: header,
+      payload,
+      signature,
+    });
+    await expectRejection(verifierFor(ring).verify(polyglot), 'token_malformed');
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(polyglot)), 'request_invalid');
+  });
 });
 
 describe('RFC 7516 a JWE handed in as an access token', () => {
@@ -83,6 +112,23 @@ describe('RFC 7516 a JWE handed in as an access token', () => {
   it('rejects a real JWE sent as "Authorization: Bearer" as token_malformed', async () => {
     const jwe = await realJwe(JSON.stringify(claimsWith()));
     await expectRejection(verifierFor(ring).authenticate(bearerRequest(jwe)), 'token_malformed');
+  });
+
+  it('rejects a JWE-shaped five-part token', async () => {
+    const jwe = `${encodeSegment({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a2V5.aXY.Y2lwaGVy.dGFn`;
+    const error = await rejectionOf(verifierFor(ring).verify(jwe));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/JWE/);
+  });
+
+  it('CVE-2022-3102 (JWCrypto): a JWE anyone can encrypt to the issuer key is not taken for a signed token', async () => {
+    const { alg: _alg, use: _use, ...rsa } = ring.keys.RS256.publicJwk;
+    const jwe = await new CompactEncrypt(
+      new TextEncoder().encode(JSON.stringify(claimsWith({ sub: 'admin' }))),
+    )
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A128GCM' })
+      .encrypt(await importJWK(rsa, 'RSA-OAEP-256'));
+    await expectRejection(verifierFor(ring).verify(jwe), 'token_malformed');
   });
 });
 
@@ -123,6 +169,63 @@ describe('RFC 7515 §2 strict base64url segments', () => {
     const error = await rejectionOf(verifierFor(ring).verify(`${header}.${payload}.${respelt}`));
     expect(error.code).toBe('token_malformed');
     expect(error.message).toMatch(/canonical/);
+  });
+
+  it.each([
+    ['standard-base64 "+" in the payload', (token: string) => token.replace('.', '.+')],
+    ['standard-base64 "/" in the signature', (token: string) => `${token.slice(0, -1)}/`],
+    ['"=" padding on the header', (token: string) => token.replace('.', '==.')],
+    ['"=" padding on the signature', (token: string) => `${token}=`],
+    ['a space inside', (token: string) => token.replace('.', ' .')],
+  ])('rejects a token with %s as token_malformed', async (_case, mangle) => {
+    const token = mangle(await signToken(ring.keys.RS256));
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('CVE-2022-25898 (jsrsasign): a valid signature with non-base64url characters mixed in is refused', async () => {
+    const token = await signToken(ring.keys.RS256);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    for (const noisy of [
+      `${signature}=`,
+      `${signature.slice(0, 8)}%41${signature.slice(8)}`,
+      `${signature}\\u0041`,
+    ]) {
+      await expectRejection(verifierFor(ring).verify(`${header}.${payload}.${noisy}`), 'token_malformed');
+    }
+  });
+
+  it('builds the signature-stripping and re-spelling cases from a token that verifies (the control)', async () => {
+    const token = await signToken(ring.keys.RS256);
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+    expect(base64url.decode(token.split('.')[2] as string)).toHaveLength(256);
+  });
+});
+
+describe('RFC 7515 §4 and RFC 7519 §7.2 header and claims set: JSON objects, in UTF-8', () => {
+  it('rejects a correctly signed payload that is a JSON array', async () => {
+    const token = signJws(ring.keys.RS256, { alg: 'RS256', kid: ring.keys.RS256.kid }, [claimsWith()]);
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a correctly signed payload that is not JSON', async () => {
+    const token = signJws(
+      ring.keys.RS256,
+      { alg: 'RS256', kid: ring.keys.RS256.kid },
+      'iss=https://issuer.example.test/',
+    );
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a header that is not a JSON object', async () => {
+    const token = assembleJws(['RS256'], claimsWith(), 'c2ln');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a payload that is not valid UTF-8', async () => {
+    const [header, , signature] = (await signToken(ring.keys.RS256)).split('.');
+    // `_w` decodes to the single byte 0xFF, which is never valid UTF-8.
+    const token = `${header}._w.${signature}`;
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });
 
@@ -284,7 +387,7 @@ describe('RFC 7519 §4.1.3 aud shapes that are not a string or an array of strin
   });
 });
 
-describe('1 MB tokens and Authorization headers are refused by size, before any parsing', () => {
+describe('token size: oversized tokens and Authorization headers are refused before any parsing', () => {
   const oneMegabyte = 1024 * 1024;
 
   it('rejects a 1 MB run of dots passed to verify() by its size', async () => {
@@ -325,5 +428,25 @@ describe('1 MB tokens and Authorization headers are refused by size, before any 
     const error = await rejectionOf(verifier.authenticate(requestWith({ cookie })));
     expect(error.code).toBe('token_malformed');
     expect(error.message).toMatch(/larger/);
+  });
+
+  it('rejects a 1 MB string as token_malformed because of its size', async () => {
+    const error = await rejectionOf(verifierFor(ring).verify('a'.repeat(1024 * 1024)));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/larger/);
+  });
+
+  it('rejects a 1 MB Bearer token in a request as token_malformed', async () => {
+    const huge = `${'a'.repeat(512 * 1024)}.${'b'.repeat(512 * 1024)}.c`;
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(huge)), 'token_malformed');
+  });
+
+  it('rejects a correctly signed token just over the default 16 KiB, and accepts it with a larger maxTokenSize', async () => {
+    const token = await signToken(ring.keys.ES256, { padding: 'x'.repeat(12 * 1024) });
+    expect(token.length).toBeGreaterThan(16 * 1024);
+    const error = await rejectionOf(verifierFor(ring).verify(token));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/larger/);
+    await expect(verifierFor(ring, { maxTokenSize: 32 * 1024 }).verify(token)).resolves.toBeDefined();
   });
 });
