@@ -1,6 +1,5 @@
 import { base64url, calculateJwkThumbprint, type JWK } from 'jose';
 import {
-  createMemoryReplayStore,
   createVerifier,
   fromNodeRequest,
   type Verifier,
@@ -15,6 +14,7 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requestOptions } from '../dpop/fixtures.js';
 import { fixedClock, NOW } from '../support/clock.js';
 import { assembleJws } from '../support/jws.js';
 import { expectRejection } from '../support/rejection.js';
@@ -68,18 +68,12 @@ function forgedProof(
   );
 }
 
+/** Options for a GET of {@link URL_SEEN} at the fixed time, with a fresh replay store. */
 function proofOptions(
   proof: string,
   overrides: Partial<VerifyDpopProofOptions> = {},
 ): VerifyDpopProofOptions {
-  return {
-    proof,
-    method: 'GET',
-    url: URL_SEEN,
-    replayStore: createMemoryReplayStore({ clock: fixedClock }),
-    clock: fixedClock,
-    ...overrides,
-  };
+  return requestOptions(proof, { url: URL_SEEN, ...overrides });
 }
 
 let key: DpopKey;

@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { base64url, type JWK } from 'jose';
 import {
-  createMemoryReplayStore,
   createVerifier,
   type TokenwardenEvent,
   type VerifyDpopProofOptions,
@@ -9,6 +8,7 @@ import {
 } from 'tokenwarden';
 import { createDpopProof, createTestIssuer, type DpopKey, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requestOptions } from '../dpop/fixtures.js';
 import { fixedClock, NOW } from '../support/clock.js';
 import { assembleJws, encodeSegment } from '../support/jws.js';
 import { expectRejection, rejectionOf } from '../support/rejection.js';
@@ -58,13 +58,7 @@ function forgedProof(jwk: JWK): string {
 }
 
 function proofOptions(proof: string): VerifyDpopProofOptions {
-  return {
-    proof,
-    method: 'GET',
-    url: URL_SEEN,
-    replayStore: createMemoryReplayStore({ clock: fixedClock }),
-    clock: fixedClock,
-  };
+  return requestOptions(proof, { url: URL_SEEN });
 }
 
 /** The message a proof of `jwk` with a random signature is refused with. */

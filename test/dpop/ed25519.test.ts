@@ -1,7 +1,6 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
 import {
-  createMemoryReplayStore,
   createVerifier,
   DEFAULT_DPOP_ALGORITHMS,
   fromNodeRequest,
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
 import { fixedClock, NOW } from '../support/clock.js';
 import { expectRejection, rejectionOf } from '../support/rejection.js';
+import { requestOptions } from './fixtures.js';
 
 /**
  * RFC 9864 names `Ed25519` the fully specified algorithm for EdDSA over Ed25519; oauth4webapi and
@@ -30,13 +30,7 @@ async function ed25519Key(alg: 'Ed25519' | 'EdDSA'): Promise<DpopKey> {
 }
 
 function proofOptions(proof: string): VerifyDpopProofOptions {
-  return {
-    proof,
-    method: 'GET',
-    url: URL_SEEN,
-    replayStore: createMemoryReplayStore({ clock: fixedClock }),
-    clock: fixedClock,
-  };
+  return requestOptions(proof, { url: URL_SEEN });
 }
 
 describe('RFC 9864 Ed25519 in DPoP proofs', () => {
