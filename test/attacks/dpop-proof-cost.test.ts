@@ -1,9 +1,7 @@
 import { base64url, calculateJwkThumbprint, type JWK } from 'jose';
 import {
-  createMemoryReplayStore,
   createVerifier,
   fromNodeRequest,
-  TokenError,
   type Verifier,
   type VerifyDpopProofOptions,
   verifyDpopProof,
@@ -16,7 +14,10 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assembleJws, expectDpopError } from '../dpop/fixtures.js';
+import { requestOptions } from '../dpop/fixtures.js';
+import { fixedClock, NOW } from '../support/clock.js';
+import { assembleJws } from '../support/jws.js';
+import { expectRejection } from '../support/rejection.js';
 
 /**
  * A DPoP proof carries its own key, so a client chooses what the server imports and verifies with.
@@ -25,8 +26,6 @@ import { assembleJws, expectDpopError } from '../dpop/fixtures.js';
  * takes): a hostile proof must be refused before any of them.
  */
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
 
 /** A random odd unsigned integer of exactly `bits` bits, as a JWK member (base64url, big-endian). */
@@ -62,26 +61,19 @@ function forgedProof(
   claims: Record<string, unknown> = {},
   signatureBytes = 384,
 ): string {
-  const signature = base64url.encode(crypto.getRandomValues(new Uint8Array(signatureBytes)));
   return assembleJws(
     { typ: 'dpop+jwt', alg, jwk },
     { jti: crypto.randomUUID(), htm: 'GET', htu: URL_SEEN, iat: NOW, ...claims },
-    signature,
+    crypto.getRandomValues(new Uint8Array(signatureBytes)),
   );
 }
 
+/** Options for a GET of {@link URL_SEEN} at the fixed time, with a fresh replay store. */
 function proofOptions(
   proof: string,
   overrides: Partial<VerifyDpopProofOptions> = {},
 ): VerifyDpopProofOptions {
-  return {
-    proof,
-    method: 'GET',
-    url: URL_SEEN,
-    replayStore: createMemoryReplayStore({ clock }),
-    clock,
-    ...overrides,
-  };
+  return requestOptions(proof, { url: URL_SEEN, ...overrides });
 }
 
 let key: DpopKey;
@@ -104,7 +96,7 @@ describe('DPoP proof keys are checked before any signature work (RFC 9449 §4.3,
 
   it('refuses a proof by a key other than cnf.jkt as dpop_binding_mismatch, even with a garbage signature', async () => {
     const work = countCryptoWork();
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(
         proofOptions(forgedProof(otherKey.publicJwk, 'ES256', {}, 64), {
           boundThumbprint: key.thumbprint,
@@ -120,7 +112,7 @@ describe('DPoP proof keys are checked before any signature work (RFC 9449 §4.3,
   it('refuses an RSA key with a 3071-bit public exponent before importing it, even when cnf.jkt names it', async () => {
     const boundThumbprint = await calculateJwkThumbprint(HOSTILE_RSA_JWK);
     const work = countCryptoWork();
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(proofOptions(forgedProof(HOSTILE_RSA_JWK, 'RS256'), { boundThumbprint })),
       'dpop_proof_invalid',
       /public exponent/,
@@ -131,7 +123,7 @@ describe('DPoP proof keys are checked before any signature work (RFC 9449 §4.3,
 
   it('refuses an RSA key with a 3071-bit public exponent before importing it, without a bound token', async () => {
     const work = countCryptoWork();
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(proofOptions(forgedProof(HOSTILE_RSA_JWK, 'PS256'))),
       'dpop_proof_invalid',
       /public exponent/,
@@ -173,7 +165,7 @@ describe('DPoP proof keys are checked before any signature work (RFC 9449 §4.3,
     ],
   ] as const)('refuses a jwk with %s before importing it', async (_name, jwk, alg, reason) => {
     const work = countCryptoWork();
-    await expectDpopError(verifyDpopProof(proofOptions(forgedProof(jwk, alg))), 'dpop_proof_invalid', reason);
+    await expectRejection(verifyDpopProof(proofOptions(forgedProof(jwk, alg))), 'dpop_proof_invalid', reason);
     expect(work.imports).toBe(0);
     expect(work.verifications).toBe(0);
   });
@@ -185,12 +177,12 @@ describe('a hostile proof resent with a cached access token costs no signature w
   let token: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
     verifier = createVerifier({
       issuer: issuer.issuer,
       audience: issuer.audience,
       keySet: issuer.jwks(),
-      clock,
+      clock: fixedClock,
     });
     token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
     // A first, valid request puts the token in the verified-token cache.
@@ -207,15 +199,6 @@ describe('a hostile proof resent with a cached access token costs no signature w
     });
   }
 
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    const error = await promise.then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
-    expect(error).toBeInstanceOf(TokenError);
-    return (error as TokenError).code;
-  }
-
   it('refuses the 3071-bit-exponent proof 20 times without importing a key or verifying a signature', async () => {
     const ath = base64url.encode(
       new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))),
@@ -223,7 +206,7 @@ describe('a hostile proof resent with a cached access token costs no signature w
     const proof = forgedProof(HOSTILE_RSA_JWK, 'RS256', { ath });
     const work = countCryptoWork();
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      expect(await codeOf(verifier.authenticate(request(proof)))).toBe('dpop_proof_invalid');
+      await expectRejection(verifier.authenticate(request(proof)), 'dpop_proof_invalid');
     }
     expect(work.imports).toBe(0);
     expect(work.verifications).toBe(0);
@@ -239,7 +222,7 @@ describe('a hostile proof resent with a cached access token costs no signature w
       accessToken: token,
     });
     const work = countCryptoWork();
-    expect(await codeOf(verifier.authenticate(request(proof)))).toBe('dpop_binding_mismatch');
+    await expectRejection(verifier.authenticate(request(proof)), 'dpop_binding_mismatch');
     expect(work.imports).toBe(0);
     expect(work.verifications).toBe(0);
   });

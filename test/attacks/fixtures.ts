@@ -1,12 +1,6 @@
-import { constants, createPublicKey, KeyObject, sign as nodeSign } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { base64url, CompactSign, type JWK } from 'jose';
-import type { TestKey } from 'tokenwarden/testing';
-import { claimsWith, encodeSegment, rejectionOf } from '../core/fixtures.js';
-
-/** Resolves the `code` of the {@link TokenError} a promise rejects with; fails the test otherwise. */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return (await rejectionOf(promise)).code;
-}
+import { claimsWith } from '../core/fixtures.js';
 
 /** The HMAC algorithms an attacker can pick for algorithm confusion. */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -54,43 +48,6 @@ export function hmacToken(
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claimsWith(claims))))
     .setProtectedHeader({ typ: 'at+jwt', ...header, alg })
     .sign(secret);
-}
-
-/** Replaces the signature of a compact JWS with `change(signatureBytes)`, canonically re-encoded. */
-export function withSignature(token: string, change: (signature: Uint8Array) => Uint8Array): string {
-  const [header, payload, signature] = token.split('.') as [string, string, string];
-  return `${header}.${payload}.${base64url.encode(change(base64url.decode(signature)))}`;
-}
-
-/**
- * Signs the exact bytes given for header and payload (strings are used verbatim, so JSON with
- * duplicate members or odd keys survives) with the key's own algorithm through Node's crypto.
- * `dsaEncoding: 'der'` produces an ASN.1 ECDSA signature instead of the JOSE `r || s` form.
- */
-export function signBytes(
-  key: TestKey,
-  header: string,
-  payload: string,
-  dsaEncoding: 'ieee-p1363' | 'der' = 'ieee-p1363',
-): string {
-  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const privateKey = KeyObject.from(key.privateKey);
-  const data = Buffer.from(signingInput);
-  const signature =
-    key.alg === 'EdDSA'
-      ? nodeSign(null, data, privateKey)
-      : key.alg.startsWith('PS')
-        ? nodeSign(hashOf(key.alg), data, {
-            key: privateKey,
-            padding: constants.RSA_PKCS1_PSS_PADDING,
-            saltLength: Number(key.alg.slice(2)) / 8,
-          })
-        : nodeSign(hashOf(key.alg), data, { key: privateKey, dsaEncoding });
-  return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
-}
-
-function hashOf(alg: string): string {
-  return `sha${alg.slice(2)}`;
 }
 
 /** A `fetch` that records every URL it is asked for before passing the call on. */

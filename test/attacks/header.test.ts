@@ -6,12 +6,13 @@ import {
   claimsWith,
   createKeyRing,
   type KeyRing,
-  rejectionOf,
   signToken,
   startCountingServer,
   verifierFor,
 } from '../core/fixtures.js';
-import { codeOf, type RecordingFetch, recordingFetch, signBytes } from './fixtures.js';
+import { signJws } from '../support/jws.js';
+import { expectRejection, rejectionOf } from '../support/rejection.js';
+import { type RecordingFetch, recordingFetch } from './fixtures.js';
 
 let ring: KeyRing;
 let attacker: TestKey;
@@ -44,10 +45,10 @@ function remoteVerifier(): { verifier: Verifier; recorder: RecordingFetch } {
 
 /** Signs the given header (raw JSON, so anything goes) over valid claims with the RS256 key. */
 function signedWithHeader(header: Readonly<Record<string, unknown>>): string {
-  return signBytes(ring.keys.RS256, JSON.stringify(header), JSON.stringify(claimsWith()));
+  return signJws(ring.keys.RS256, JSON.stringify(header), JSON.stringify(claimsWith()));
 }
 
-describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', () => {
+describe('RFC 7515 §4.1.4 kid injection: the kid is only ever a lookup key', () => {
   const hostileKids = [
     ['path traversal', '../../etc/passwd'],
     ['encoded path traversal', '..%2F..%2F..%2Fetc%2Fpasswd'],
@@ -72,7 +73,7 @@ describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', 
     async (_case, kid) => {
       const { verifier, recorder } = remoteVerifier();
       const token = await signToken(ring.keys.RS256, {}, { kid });
-      expect(await codeOf(verifier.verify(token))).toBe('key_not_found');
+      await expectRejection(verifier.verify(token), 'key_not_found');
       expect(recorder.urls.length).toBeGreaterThan(0);
       for (const url of recorder.urls) expect(url).toBe(`${jwksServer.url}/jwks.json`);
     },
@@ -91,12 +92,12 @@ describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', 
   it('looks up a 256-character kid but refuses a 257-character one unfetched', async () => {
     const atLimit = remoteVerifier();
     const longest = await signToken(ring.keys.RS256, {}, { kid: 'k'.repeat(256) });
-    expect(await codeOf(atLimit.verifier.verify(longest))).toBe('key_not_found');
+    await expectRejection(atLimit.verifier.verify(longest), 'key_not_found');
     expect(atLimit.recorder.urls.length).toBeGreaterThan(0);
 
     const overLimit = remoteVerifier();
     const tooLong = await signToken(ring.keys.RS256, {}, { kid: 'k'.repeat(257) });
-    expect(await codeOf(overLimit.verifier.verify(tooLong))).toBe('token_malformed');
+    await expectRejection(overLimit.verifier.verify(tooLong), 'token_malformed');
     expect(overLimit.recorder.urls).toEqual([]);
   });
 
@@ -109,50 +110,81 @@ describe('kid injection: the kid is only ever a lookup key (RFC 7515 §4.1.4)', 
   ])('rejects a kid that is %s as token_malformed before any fetch', async (_case, kid) => {
     const { verifier, recorder } = remoteVerifier();
     const token = signedWithHeader({ alg: 'RS256', kid });
-    expect(await codeOf(verifier.verify(token))).toBe('token_malformed');
+    await expectRejection(verifier.verify(token), 'token_malformed');
     expect(recorder.urls).toEqual([]);
   });
 });
 
-describe('RFC 8725 §3.10 jku and x5u are never dereferenced', () => {
-  it.each(['jku', 'x5u'])(
-    'rejects a %s pointing at a live 127.0.0.1 key set and sends it no request',
-    async (name) => {
-      const { verifier, recorder } = remoteVerifier();
-      const target = `${attackerServer.url}/jwks.json`;
-      const token = await signToken(attacker, {}, { [name]: target });
-      expect(await codeOf(verifier.verify(token))).toBe('token_malformed');
+describe('RFC 8725 §3.10 key-carrying header parameters are never followed or trusted', () => {
+  describe('jku and x5u are never dereferenced', () => {
+    it.each(['jku', 'x5u'])(
+      'rejects a %s pointing at a live 127.0.0.1 key set and sends it no request',
+      async (name) => {
+        const { verifier, recorder } = remoteVerifier();
+        const target = `${attackerServer.url}/jwks.json`;
+        const token = await signToken(attacker, {}, { [name]: target });
+        await expectRejection(verifier.verify(token), 'token_malformed');
+        expect(attackerServer.requestCount()).toBe(0);
+        expect(recorder.urls).toEqual([]);
+      },
+    );
+
+    it.each(['jku', 'x5u'])(
+      'rejects a %s naming the issuer key set itself on a token the issuer signed',
+      async (name) => {
+        const { verifier, recorder } = remoteVerifier();
+        const token = await signToken(ring.keys.RS256, {}, { [name]: `${jwksServer.url}/jwks.json` });
+        await expectRejection(verifier.verify(token), 'token_malformed');
+        expect(recorder.urls).toEqual([]);
+      },
+    );
+
+    it.each(['jku', 'x5u'])('rejects a %s header without fetching it', async (name) => {
+      const token = await signToken(attacker, {}, { [name]: `${attackerServer.url}/jwks.json` });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
       expect(attackerServer.requestCount()).toBe(0);
-      expect(recorder.urls).toEqual([]);
-    },
-  );
+    });
 
-  it.each(['jku', 'x5u'])(
-    'rejects a %s naming the issuer key set itself on a token the issuer signed',
-    async (name) => {
-      const { verifier, recorder } = remoteVerifier();
-      const token = await signToken(ring.keys.RS256, {}, { [name]: `${jwksServer.url}/jwks.json` });
-      expect(await codeOf(verifier.verify(token))).toBe('token_malformed');
-      expect(recorder.urls).toEqual([]);
-    },
-  );
+    it('rejects a key-carrying header even when the kid names a trusted key', async () => {
+      const token = await signToken(ring.keys.RS256, {}, { jku: `${attackerServer.url}/jwks.json` });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+      expect(attackerServer.requestCount()).toBe(0);
+    });
 
-  it('leaves the attacker server untouched after every case above', () => {
-    expect(attackerServer.requestCount()).toBe(0);
-  });
-});
-
-describe('RFC 8725 §3.10 an embedded jwk header is never trusted', () => {
-  it('rejects a token carrying the issuer own public key as jwk, though it verifies under that key', async () => {
-    const { kid: _kid, ...issuerJwk } = ring.keys.RS256.publicJwk;
-    const token = await signToken(ring.keys.RS256, {}, { jwk: issuerJwk });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    it('leaves the attacker server untouched after every case above', () => {
+      expect(attackerServer.requestCount()).toBe(0);
+    });
   });
 
-  it('rejects an attacker-signed token with the attacker jwk and a trusted kid', async () => {
-    const { kid: _kid, ...attackerJwk } = attacker.publicJwk;
-    const token = await signToken(attacker, {}, { kid: ring.keys.RS256.kid, jwk: attackerJwk });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+  describe('an embedded jwk or an x5c header is never trusted', () => {
+    it('rejects a token carrying the issuer own public key as jwk, though it verifies under that key', async () => {
+      const { kid: _kid, ...issuerJwk } = ring.keys.RS256.publicJwk;
+      const token = await signToken(ring.keys.RS256, {}, { jwk: issuerJwk });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an attacker-signed token with the attacker jwk and a trusted kid', async () => {
+      const { kid: _kid, ...attackerJwk } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { kid: ring.keys.RS256.kid, jwk: attackerJwk });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an embedded jwk header, even when the token verifies under that key', async () => {
+      const { kid: _kid, use: _use, ...embedded } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { jwk: embedded });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('rejects an x5c header', async () => {
+      const token = await signToken(attacker, {}, { x5c: ['MIIBfake'] });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
+
+    it('CVE-2018-0114 (node-jose): a token signed by the key in its own jwk header is refused', async () => {
+      const { kid: _kid, ...embedded } = attacker.publicJwk;
+      const token = await signToken(attacker, {}, { kid: undefined, jwk: embedded });
+      await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+    });
   });
 });
 
@@ -175,14 +207,37 @@ describe('RFC 7515 §4.1.11 crit, correctly signed by the issuer key', () => {
     ['the b64 extension of RFC 7797', () => ({ crit: ['b64'], b64: true })],
   ])('rejects crit with %s as token_malformed', async (_case, extra) => {
     const token = signedWithHeader({ alg: 'RS256', kid: kid(), ...extra() });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a token naming an unknown extension in crit', async () => {
+    const header = { alg: 'RS256', kid: kid(), crit: ['urn:example:ext'], 'urn:example:ext': true };
+    const token = signJws(ring.keys.RS256, header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects the RFC 7797 b64 extension (unencoded payloads are not access tokens)', async () => {
+    const header = { alg: 'RS256', kid: kid(), crit: ['b64'], b64: false };
+    const token = signJws(ring.keys.RS256, header, claimsWith());
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('CVE-2025-59420 (Authlib): a token naming an unknown critical header is refused', async () => {
+    const header = JSON.stringify({
+      alg: 'RS256',
+      kid: ring.keys.RS256.kid,
+      crit: ['cnf'],
+      cnf: { jkt: 'x' },
+    });
+    const token = signJws(ring.keys.RS256, header, JSON.stringify(claimsWith()));
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });
 
 describe('RFC 7797 b64 without crit', () => {
   it.each([false, true])('rejects b64: %s outside crit as token_malformed', async (b64) => {
     const token = signedWithHeader({ alg: 'RS256', kid: ring.keys.RS256.kid, b64 });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 });
 
@@ -215,7 +270,7 @@ describe('RFC 9068 §2.1 typ variants in default and strict (typ: at+jwt) modes'
     'strict mode rejects typ %s with type_invalid',
     async (_name, typ) => {
       const token = await signToken(ring.keys.ES256, {}, { typ });
-      expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
+      await expectRejection(verifierFor(ring, { typ: 'at+jwt' }).verify(token), 'type_invalid');
     },
   );
 
@@ -224,6 +279,6 @@ describe('RFC 9068 §2.1 typ variants in default and strict (typ: at+jwt) modes'
     ['an array', ['at+jwt']],
   ])('strict mode rejects typ as %s with type_invalid', async (_case, typ) => {
     const token = signedWithHeader({ alg: 'RS256', kid: ring.keys.RS256.kid, typ });
-    expect(await codeOf(verifierFor(ring, { typ: 'at+jwt' }).verify(token))).toBe('type_invalid');
+    await expectRejection(verifierFor(ring, { typ: 'at+jwt' }).verify(token), 'type_invalid');
   });
 });

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { VerifierOptions } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clock } from '../core/fixtures.js';
+import { fixedClock } from '../support/clock.js';
 
 /** What every example app exports: `listen(auth, port, host)`. */
 interface ExampleModule {
@@ -60,8 +60,8 @@ describe.each(frameworks)('Authorization header attacks over real HTTP: the %s e
   let otherValid: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ clock });
-    const auth: VerifierOptions = { issuer: issuer.issuer, audience: issuer.audience, clock };
+    issuer = await createTestIssuer({ clock: fixedClock });
+    const auth: VerifierOptions = { issuer: issuer.issuer, audience: issuer.audience, clock: fixedClock };
     const example = (await import(`../../examples/${framework}/app.ts`)) as ExampleModule;
     app = await example.listen(auth, 0, '127.0.0.1');
     valid = await issuer.signToken({ scope: 'read:messages' });

@@ -6,16 +6,15 @@ import {
   type CountingServer,
   claimsWith,
   createKeyRing,
-  encodeSegment,
   type KeyRing,
-  NOW,
-  rejectionOf,
   requestWith,
   signToken,
   startCountingServer,
   verifierFor,
 } from '../core/fixtures.js';
-import { codeOf, signBytes } from './fixtures.js';
+import { NOW } from '../support/clock.js';
+import { assembleJws, encodeSegment, signJws } from '../support/jws.js';
+import { expectRejection, rejectionOf } from '../support/rejection.js';
 
 let ring: KeyRing;
 let valid: string;
@@ -33,7 +32,7 @@ afterAll(async () => {
 
 /** Signs raw header and payload JSON text with the RS256 key: the bytes are exactly as given. */
 function signedRaw(headerJson: string, payloadJson: string): string {
-  return signBytes(ring.keys.RS256, headerJson, payloadJson);
+  return signJws(ring.keys.RS256, headerJson, payloadJson);
 }
 
 const kidMember = () => `"kid":${JSON.stringify(ring.keys.RS256.kid)}`;
@@ -53,7 +52,36 @@ describe('RFC 7515 §7.1 compact serialization: exactly three parts', () => {
     ['six parts', () => `${valid}.${valid}`.split('.').slice(0, 6).join('.')],
     ['only dots', () => '....'],
   ])('rejects %s as token_malformed', async (_case, build) => {
-    expect(await codeOf(verifierFor(ring).verify(build()))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(build()), 'token_malformed');
+  });
+
+  it.each([
+    ['four parts', (token: string) => `${token}.extra`],
+    ['an empty header', (token: string) => `.${token.split('.').slice(1).join('.')}`],
+  ])('rejects a token with %s as token_malformed', async (_case, mangle) => {
+    const token = mangle(await signToken(ring.keys.RS256));
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects an empty token as token_malformed', async () => {
+    await expectRejection(verifierFor(ring).verify(''), 'token_malformed');
+  });
+
+  it('CVE-2022-39227 (python-jwt): a JSON-serialised JWS polyglot is refused', async () => {
+    const [header, payload, signature] = (await signToken(ring.keys.RS256)).split('.') as [
+      string,
+      string,
+      string,
+    ];
+    const forgedPayload = encodeSegment(claimsWith({ sub: 'admin' }));
+    const polyglot = JSON.stringify({
+      [`${header}.${forgedPayload}.`]: '',
+      protected: header,
+      payload,
+      signature,
+    });
+    await expectRejection(verifierFor(ring).verify(polyglot), 'token_malformed');
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(polyglot)), 'request_invalid');
   });
 });
 
@@ -83,7 +111,24 @@ describe('RFC 7516 a JWE handed in as an access token', () => {
 
   it('rejects a real JWE sent as "Authorization: Bearer" as token_malformed', async () => {
     const jwe = await realJwe(JSON.stringify(claimsWith()));
-    expect(await codeOf(verifierFor(ring).authenticate(bearerRequest(jwe)))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(jwe)), 'token_malformed');
+  });
+
+  it('rejects a JWE-shaped five-part token', async () => {
+    const jwe = `${encodeSegment({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.a2V5.aXY.Y2lwaGVy.dGFn`;
+    const error = await rejectionOf(verifierFor(ring).verify(jwe));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/JWE/);
+  });
+
+  it('CVE-2022-3102 (JWCrypto): a JWE anyone can encrypt to the issuer key is not taken for a signed token', async () => {
+    const { alg: _alg, use: _use, ...rsa } = ring.keys.RS256.publicJwk;
+    const jwe = await new CompactEncrypt(
+      new TextEncoder().encode(JSON.stringify(claimsWith({ sub: 'admin' }))),
+    )
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A128GCM' })
+      .encrypt(await importJWK(rsa, 'RSA-OAEP-256'));
+    await expectRejection(verifierFor(ring).verify(jwe), 'token_malformed');
   });
 });
 
@@ -109,7 +154,7 @@ describe('RFC 7515 §2 strict base64url segments', () => {
     const token = build();
     // The "+"/"/" case is only an attack when the token actually contains "-" or "_".
     if (name.startsWith('standard')) expect(token).not.toBe(valid);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('rejects a signature re-spelt with non-zero spare bits that decodes to the same bytes', async () => {
@@ -125,6 +170,63 @@ describe('RFC 7515 §2 strict base64url segments', () => {
     expect(error.code).toBe('token_malformed');
     expect(error.message).toMatch(/canonical/);
   });
+
+  it.each([
+    ['standard-base64 "+" in the payload', (token: string) => token.replace('.', '.+')],
+    ['standard-base64 "/" in the signature', (token: string) => `${token.slice(0, -1)}/`],
+    ['"=" padding on the header', (token: string) => token.replace('.', '==.')],
+    ['"=" padding on the signature', (token: string) => `${token}=`],
+    ['a space inside', (token: string) => token.replace('.', ' .')],
+  ])('rejects a token with %s as token_malformed', async (_case, mangle) => {
+    const token = mangle(await signToken(ring.keys.RS256));
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('CVE-2022-25898 (jsrsasign): a valid signature with non-base64url characters mixed in is refused', async () => {
+    const token = await signToken(ring.keys.RS256);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    for (const noisy of [
+      `${signature}=`,
+      `${signature.slice(0, 8)}%41${signature.slice(8)}`,
+      `${signature}\\u0041`,
+    ]) {
+      await expectRejection(verifierFor(ring).verify(`${header}.${payload}.${noisy}`), 'token_malformed');
+    }
+  });
+
+  it('builds the signature-stripping and re-spelling cases from a token that verifies (the control)', async () => {
+    const token = await signToken(ring.keys.RS256);
+    await expect(verifierFor(ring).verify(token)).resolves.toBeDefined();
+    expect(base64url.decode(token.split('.')[2] as string)).toHaveLength(256);
+  });
+});
+
+describe('RFC 7515 §4 and RFC 7519 §7.2 header and claims set: JSON objects, in UTF-8', () => {
+  it('rejects a correctly signed payload that is a JSON array', async () => {
+    const token = signJws(ring.keys.RS256, { alg: 'RS256', kid: ring.keys.RS256.kid }, [claimsWith()]);
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a correctly signed payload that is not JSON', async () => {
+    const token = signJws(
+      ring.keys.RS256,
+      { alg: 'RS256', kid: ring.keys.RS256.kid },
+      'iss=https://issuer.example.test/',
+    );
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a header that is not a JSON object', async () => {
+    const token = assembleJws(['RS256'], claimsWith(), 'c2ln');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
+
+  it('rejects a payload that is not valid UTF-8', async () => {
+    const [header, , signature] = (await signToken(ring.keys.RS256)).split('.');
+    // `_w` decodes to the single byte 0xFF, which is never valid UTF-8.
+    const token = `${header}._w.${signature}`;
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
+  });
 });
 
 describe('RFC 7515 §5.2 / RFC 8259 §4 duplicate JSON members: the last one wins, the signature covers the bytes', () => {
@@ -136,7 +238,7 @@ describe('RFC 7515 §5.2 / RFC 8259 §4 duplicate JSON members: the last one win
 
   it('uses the last alg of {"alg":"RS256","alg":"none"}: algorithm_not_allowed', async () => {
     const token = signedRaw(`{"alg":"RS256",${kidMember()},"alg":"none"}`, JSON.stringify(claimsWith()));
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+    await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
   });
 
   it('uses the last of two aud members in an issuer-signed payload', async () => {
@@ -146,7 +248,7 @@ describe('RFC 7515 §5.2 / RFC 8259 §4 duplicate JSON members: the last one win
 
     const reversed = `{"aud":"${AUDIENCE}",${claimMembers({ aud: undefined })},"aud":"https://other.example.test"}`;
     const rejected = signedRaw(`{"alg":"RS256",${kidMember()}}`, reversed);
-    expect(await codeOf(verifierFor(ring).verify(rejected))).toBe('audience_invalid');
+    await expectRejection(verifierFor(ring).verify(rejected), 'audience_invalid');
   });
 
   it('rejects a duplicate member appended to a signed payload: the signature covers the raw bytes', async () => {
@@ -154,21 +256,21 @@ describe('RFC 7515 §5.2 / RFC 8259 §4 duplicate JSON members: the last one win
     const json = new TextDecoder().decode(base64url.decode(payload));
     const smuggled = `${json.slice(0, -1)},"scope":"admin","aud":"${AUDIENCE}"}`;
     const token = `${header}.${encodeSegment(smuggled)}.${signature}`;
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'signature_invalid');
   });
 
   it('rejects a duplicate alg appended to a signed header: the signature covers the raw bytes', async () => {
     const [header, payload, signature] = valid.split('.') as [string, string, string];
     const json = new TextDecoder().decode(base64url.decode(header));
     const token = `${encodeSegment(`${json.slice(0, -1)},"alg":"RS256"}`)}.${payload}.${signature}`;
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'signature_invalid');
   });
 
   it('rejects a signed payload re-serialised with different whitespace', async () => {
     const [header, payload, signature] = valid.split('.') as [string, string, string];
     const pretty = JSON.stringify(JSON.parse(new TextDecoder().decode(base64url.decode(payload))), null, 1);
     const token = `${header}.${encodeSegment(pretty)}.${signature}`;
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('signature_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'signature_invalid');
   });
 });
 
@@ -215,13 +317,13 @@ describe('prototype pollution: __proto__, constructor and prototype members', ()
   it('does not take an alg inherited through a "__proto__" member: token_malformed', async () => {
     const header = `{"__proto__":{"alg":"RS256"},${kidMember()}}`;
     const token = signedRaw(header, JSON.stringify(claimsWith()));
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('token_malformed');
+    await expectRejection(verifierFor(ring).verify(token), 'token_malformed');
   });
 
   it('does not take an exp hidden in a "__proto__" member: a token without its own exp is claim_invalid', async () => {
     const payload = `{${claimMembers({ exp: undefined })},"__proto__":{"exp":${NOW + 3600}}}`;
     const token = signedRaw(`{"alg":"RS256",${kidMember()}}`, payload);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'claim_invalid');
   });
 
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype'])(
@@ -231,7 +333,7 @@ describe('prototype pollution: __proto__, constructor and prototype members', ()
         JSON.stringify({ alg, kid: ring.keys.RS256.kid }),
         JSON.stringify(claimsWith()),
       );
-      expect(await codeOf(verifierFor(ring).verify(token))).toBe('algorithm_not_allowed');
+      await expectRejection(verifierFor(ring).verify(token), 'algorithm_not_allowed');
     },
   );
 
@@ -239,14 +341,14 @@ describe('prototype pollution: __proto__, constructor and prototype members', ()
     'rejects kid "%s" as key_not_found',
     async (kid) => {
       const token = await signToken(ring.keys.RS256, {}, { kid });
-      expect(await codeOf(verifierFor(ring).verify(token))).toBe('key_not_found');
+      await expectRejection(verifierFor(ring).verify(token), 'key_not_found');
     },
   );
 
   it('does not count an inherited property as a present required claim', async () => {
     const token = await signToken(ring.keys.RS256);
     const verifier = verifierFor(ring, { requiredClaims: ['toString', 'constructor'] });
-    expect(await codeOf(verifier.verify(token))).toBe('claim_invalid');
+    await expectRejection(verifier.verify(token), 'claim_invalid');
   });
 });
 
@@ -265,7 +367,7 @@ describe('RFC 7519 §2 NumericDate: numbers only', () => {
   ])('rejects %s with claim_invalid', async (_case, members) => {
     const payload = `{${claimMembers({ exp: undefined, iat: undefined })},${members}}`;
     const token = signedRaw(`{"alg":"RS256",${kidMember()}}`, payload);
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('claim_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'claim_invalid');
   });
 });
 
@@ -281,11 +383,11 @@ describe('RFC 7519 §4.1.3 aud shapes that are not a string or an array of strin
     ['an array holding an empty string', ['']],
   ])('rejects aud as %s with audience_invalid', async (_case, aud) => {
     const token = await signToken(ring.keys.ES256, { aud });
-    expect(await codeOf(verifierFor(ring).verify(token))).toBe('audience_invalid');
+    await expectRejection(verifierFor(ring).verify(token), 'audience_invalid');
   });
 });
 
-describe('1 MB tokens and Authorization headers are refused by size, before any parsing', () => {
+describe('token size: oversized tokens and Authorization headers are refused before any parsing', () => {
   const oneMegabyte = 1024 * 1024;
 
   it('rejects a 1 MB run of dots passed to verify() by its size', async () => {
@@ -326,5 +428,25 @@ describe('1 MB tokens and Authorization headers are refused by size, before any 
     const error = await rejectionOf(verifier.authenticate(requestWith({ cookie })));
     expect(error.code).toBe('token_malformed');
     expect(error.message).toMatch(/larger/);
+  });
+
+  it('rejects a 1 MB string as token_malformed because of its size', async () => {
+    const error = await rejectionOf(verifierFor(ring).verify('a'.repeat(1024 * 1024)));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/larger/);
+  });
+
+  it('rejects a 1 MB Bearer token in a request as token_malformed', async () => {
+    const huge = `${'a'.repeat(512 * 1024)}.${'b'.repeat(512 * 1024)}.c`;
+    await expectRejection(verifierFor(ring).authenticate(bearerRequest(huge)), 'token_malformed');
+  });
+
+  it('rejects a correctly signed token just over the default 16 KiB, and accepts it with a larger maxTokenSize', async () => {
+    const token = await signToken(ring.keys.ES256, { padding: 'x'.repeat(12 * 1024) });
+    expect(token.length).toBeGreaterThan(16 * 1024);
+    const error = await rejectionOf(verifierFor(ring).verify(token));
+    expect(error.code).toBe('token_malformed');
+    expect(error.message).toMatch(/larger/);
+    await expect(verifierFor(ring, { maxTokenSize: 32 * 1024 }).verify(token)).resolves.toBeDefined();
   });
 });

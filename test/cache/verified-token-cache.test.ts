@@ -5,9 +5,11 @@ import {
   type KeyProvider,
 } from 'tokenwarden';
 import { createTestIssuer, generateTestKey, type TestIssuer } from 'tokenwarden/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VerifiedTokenCache } from '../../src/verified-token-cache.js';
 import { watchKeySetFetches } from '../jwks/jwks-fixtures.js';
+import { createManualClock, fixedClock, NOW } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
 
 /** A key provider that counts how often a key was asked for: each ask is a full verification. */
 function countingProvider(inner: KeyProvider): KeyProvider & { calls: number } {
@@ -24,20 +26,25 @@ function countingProvider(inner: KeyProvider): KeyProvider & { calls: number } {
 
 describe('verified-token cache', () => {
   let issuer: TestIssuer;
-  let now: number;
-  const clock = () => now;
+  const clock = createManualClock();
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: clock.now });
   });
+  beforeEach(() => clock.set(NOW));
   afterAll(() => issuer.close());
 
   function verifierWith(keyProvider: KeyProvider, extra: Record<string, unknown> = {}) {
-    return createVerifier({ issuer: issuer.issuer, audience: issuer.audience, keyProvider, clock, ...extra });
+    return createVerifier({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      keyProvider,
+      clock: clock.now,
+      ...extra,
+    });
   }
 
   it('verifies a repeated token once and answers later requests from the cache', async () => {
-    now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
     const verifier = verifierWith(provider);
     const token = await issuer.signToken({ scope: 'read:messages' });
@@ -49,49 +56,44 @@ describe('verified-token cache', () => {
   });
 
   it('still checks expiry against the clock on every hit', async () => {
-    now = 1_800_000_000;
     const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()));
     const token = await issuer.signToken({}, { expiresIn: 120 });
     await verifier.verify(token);
-    now += 120 + 61;
-    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'token_expired' });
+    clock.advance(120 + 61);
+    await expectRejection(verifier.verify(token), 'token_expired');
   });
 
   it('runs validateClaims on every hit', async () => {
-    now = 1_800_000_000;
     let allowed = true;
     const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()), { validateClaims: () => allowed });
     const token = await issuer.signToken();
     await verifier.verify(token);
     allowed = false;
-    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'claim_invalid' });
+    await expectRejection(verifier.verify(token), 'claim_invalid');
   });
 
   it('does not cache a token that failed verification', async () => {
-    now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
     const verifier = verifierWith(provider);
     const forged = await issuer.signToken({}, { untrustedKey: true });
-    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'signature_invalid' });
-    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'signature_invalid' });
+    await expectRejection(verifier.verify(forged), 'signature_invalid');
+    await expectRejection(verifier.verify(forged), 'signature_invalid');
     expect(provider.calls).toBe(2);
   });
 
   it('keeps verifiers isolated: a token cached by one is judged afresh by another', async () => {
-    now = 1_800_000_000;
     const token = await issuer.signToken();
     await verifierWith(createStaticKeyProvider(issuer.jwks())).verify(token);
     const otherApi = createVerifier({
       issuer: issuer.issuer,
       audience: 'https://other-api.example.test',
       keySet: issuer.jwks(),
-      clock,
+      clock: clock.now,
     });
-    await expect(otherApi.verify(token)).rejects.toMatchObject({ code: 'audience_invalid' });
+    await expectRejection(otherApi.verify(token), 'audience_invalid');
   });
 
   it('refuses a token that only ends like a cached one: same signature, other payload', async () => {
-    now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
     const verifier = verifierWith(provider);
     const token = await issuer.signToken({ scope: 'read:messages' });
@@ -100,7 +102,7 @@ describe('verified-token cache', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const altered = Buffer.from(JSON.stringify({ ...claims, scope: 'admin' })).toString('base64url');
     const spliced = `${header}.${altered}.${signature}`;
-    await expect(verifier.verify(spliced)).rejects.toMatchObject({ code: 'signature_invalid' });
+    await expectRejection(verifier.verify(spliced), 'signature_invalid');
     expect(provider.calls).toBe(2);
     // The failed look-alike neither replaced nor evicted the genuine entry.
     expect((await verifier.verify(token)).scopes).toEqual(['read:messages']);
@@ -108,7 +110,6 @@ describe('verified-token cache', () => {
   });
 
   it('hands out frozen results, so one request cannot change what the next is told', async () => {
-    now = 1_800_000_000;
     const verifier = verifierWith(createStaticKeyProvider(issuer.jwks()));
     const token = await issuer.signToken({ scope: 'read:messages', roles: ['reader'] });
     const first = await verifier.verify(token);
@@ -124,7 +125,6 @@ describe('verified-token cache', () => {
   });
 
   it('verifies every time when turned off', async () => {
-    now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
     const verifier = verifierWith(provider, { cache: false });
     const token = await issuer.signToken();
@@ -134,21 +134,19 @@ describe('verified-token cache', () => {
   });
 
   it('re-verifies after the configured ttl', async () => {
-    now = 1_800_000_000;
     const provider = countingProvider(createStaticKeyProvider(issuer.jwks()));
     const verifier = verifierWith(provider, { cache: { ttl: 30 } });
     const token = await issuer.signToken();
     await verifier.verify(token);
-    now += 29;
+    clock.advance(29);
     await verifier.verify(token);
     expect(provider.calls).toBe(1);
-    now += 1;
+    clock.advance(1);
     await verifier.verify(token);
     expect(provider.calls).toBe(2);
   });
 
   it('gives no caching to a key provider that cannot say whether a key is current', async () => {
-    now = 1_800_000_000;
     const inner = createStaticKeyProvider(issuer.jwks());
     const provider = countingProvider({ getKey: (kid, alg) => inner.getKey(kid, alg) });
     const verifier = verifierWith(provider);
@@ -159,10 +157,9 @@ describe('verified-token cache', () => {
   });
 
   it('caches tokens verified with the HMAC secret', async () => {
-    now = 1_800_000_000;
     const { CompactSign } = await import('jose');
     const secret = 'a-test-secret-of-at-least-32-bytes!!';
-    const payload = { iss: issuer.issuer, aud: issuer.audience, exp: now + 60 };
+    const payload = { iss: issuer.issuer, aud: issuer.audience, exp: clock.now() + 60 };
     const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(secret));
@@ -172,23 +169,23 @@ describe('verified-token cache', () => {
       secret,
       algorithms: ['HS256'],
       keySet: { keys: [] },
-      clock,
+      clock: clock.now,
     });
-    expect((await verifier.verify(token)).claims.exp).toBe(now + 60);
+    expect((await verifier.verify(token)).claims.exp).toBe(clock.now() + 60);
     expect(await verifier.verify(token)).toBeDefined();
   });
 });
 
 describe('verified-token cache and key rotation', () => {
   it('stops honouring a cached token once its key is removed from the JWKS', async () => {
-    let now = 1_800_000_000;
-    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    const clock = createManualClock();
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: clock.now });
     try {
       const fetches = watchKeySetFetches(issuer.jwksUri);
       const verifier = createVerifier({
         issuer: issuer.issuer,
         audience: issuer.audience,
-        clock: () => now,
+        clock: clock.now,
         fetch: fetches.fetch,
         onEvent: fetches.events.listener,
       });
@@ -198,37 +195,37 @@ describe('verified-token cache and key rotation', () => {
       expect(issuer.requests.jwks).toBe(1);
       await issuer.rotateKeys();
       // Within the key set's freshness the cached verification stands, as a full verify would.
-      now += 300;
+      clock.advance(300);
       await verifier.verify(token);
       expect(issuer.requests.jwks).toBe(1);
       // Once the set is due (max-age=600), a hit is answered from it while it is refetched in the
       // background; once that refetch completes, the hit falls through to a full verify, which refuses.
-      now += 301;
+      clock.advance(301);
       await verifier.verify(token);
       await fetches.settled();
       expect(issuer.requests.jwks).toBe(2);
-      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'key_not_found' });
+      await expectRejection(verifier.verify(token), 'key_not_found');
     } finally {
       await issuer.close();
     }
   });
 
   it('keeps a cached token valid across a refetch that keeps its key', async () => {
-    let now = 1_800_000_000;
-    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    const clock = createManualClock();
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: clock.now });
     try {
       const fetches = watchKeySetFetches(issuer.jwksUri);
       const verifier = createVerifier({
         issuer: issuer.issuer,
         audience: issuer.audience,
-        clock: () => now,
+        clock: clock.now,
         fetch: fetches.fetch,
         onEvent: fetches.events.listener,
       });
       const token = await issuer.signToken({}, { expiresIn: 86_400 });
       await verifier.verify(token);
       await issuer.rotateKeys({ keepPrevious: true });
-      now += 601;
+      clock.advance(601);
       expect((await verifier.verify(token)).token).toBe(token);
       // The refetch runs in the background: wait for it, then the token still stands.
       await fetches.settled();
@@ -304,15 +301,14 @@ describe('VerifiedTokenCache bounds', () => {
 
 describe('verification events', () => {
   it('reports each verification, cached or not, and each rejection with its code', async () => {
-    const now = 1_800_000_000;
-    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => now });
+    const issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
     try {
       const events: unknown[] = [];
       const verifier = createVerifier({
         issuer: issuer.issuer,
         audience: issuer.audience,
         keySet: issuer.jwks(),
-        clock: () => now,
+        clock: fixedClock,
         onEvent: (event) => events.push(event),
       });
       const token = await issuer.signToken({ sub: 'alice' });

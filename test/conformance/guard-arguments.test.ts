@@ -13,9 +13,9 @@ import * as honoAuth from 'tokenwarden/hono';
 import * as koaAuth from 'tokenwarden/koa';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock } from '../support/clock.js';
 
 const HOST = '127.0.0.1';
-const NOW = 1_800_000_000;
 
 type GuardName = 'requireScope' | 'requireAnyScope' | 'requirePermission' | 'claimCheck';
 
@@ -156,8 +156,8 @@ const FRAMEWORKS: readonly FrameworkGuards[] = [
 let issuer: TestIssuer;
 let auth: VerifierOptions;
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => NOW });
-  auth = { issuer: issuer.issuer, audience: issuer.audience, keySet: issuer.jwks(), clock: () => NOW };
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
+  auth = { issuer: issuer.issuer, audience: issuer.audience, keySet: issuer.jwks(), clock: fixedClock };
 });
 afterAll(() => issuer?.close());
 

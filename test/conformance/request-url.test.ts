@@ -18,6 +18,7 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
 import type { RunningServer } from './frameworks.js';
 
 /**
@@ -26,8 +27,6 @@ import type { RunningServer } from './frameworks.js';
  * is refused. Every app here authenticates every request and answers with the path it routed.
  */
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const HOST = '127.0.0.1';
 
 async function serveNode(listener: RequestListener): Promise<RunningServer> {
@@ -128,10 +127,10 @@ let token: string;
 let auth: VerifierOptions;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
   key = await generateDpopKey();
   token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
-  auth = { issuer: issuer.issuer, audience: issuer.audience, keySet: issuer.jwks(), clock };
+  auth = { issuer: issuer.issuer, audience: issuer.audience, keySet: issuer.jwks(), clock: fixedClock };
 });
 afterAll(() => issuer.close());
 

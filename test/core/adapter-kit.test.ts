@@ -1,7 +1,8 @@
 import type { Guard, VerifiedToken } from 'tokenwarden';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
-import { createKeyRing, type KeyRing, signToken, thrownBy, verifierFor } from './fixtures.js';
+import { rejectionOf } from '../support/rejection.js';
+import { createKeyRing, type KeyRing, signToken, verifierFor } from './fixtures.js';
 
 let ring: KeyRing;
 beforeAll(async () => {
@@ -19,14 +20,16 @@ describe('createGuardFactories: the four guards of every adapter from one transl
   it('hands each factory the guard of its rule', async () => {
     const token = await verified({ scope: 'read:messages', permissions: ['delete:messages'] });
     expect(() => guards.requireScope('read:messages')(token)).not.toThrow();
-    expect(thrownBy(() => guards.requireScope('read:messages write:messages')(token)).code).toBe(
+    expect(rejectionOf(() => guards.requireScope('read:messages write:messages')(token)).code).toBe(
       'scope_insufficient',
     );
     expect(() => guards.requireAnyScope('admin', 'read:messages')(token)).not.toThrow();
     expect(() => guards.requirePermission('delete:messages')(token)).not.toThrow();
-    expect(thrownBy(() => guards.requirePermission('read:messages')(token)).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => guards.requirePermission('read:messages')(token)).code).toBe(
+      'scope_insufficient',
+    );
     expect(() => guards.claimCheck((claims) => claims.scope === 'read:messages')(token)).not.toThrow();
-    expect(thrownBy(() => guards.claimCheck(() => false)(token)).code).toBe('claim_invalid');
+    expect(rejectionOf(() => guards.claimCheck(() => false)(token)).code).toBe('claim_invalid');
   });
 
   it('calls the translation once per route definition, never per request', async () => {

@@ -1,10 +1,11 @@
 import type { TokenwardenEvent } from 'tokenwarden';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../support/clock.js';
+import { rejectionOf } from '../support/rejection.js';
 import {
   bearerRequest,
   createKeyRing,
   type KeyRing,
-  rejectionOf,
   requestWith,
   signToken,
   verifierFor,
@@ -34,9 +35,9 @@ describe('authenticateEagerly: the outcome without a promise when it is already 
   });
 
   it('never throws: a malformed header, a missing token and an expired cached token are rejections', async () => {
-    let now = 1_750_000_000;
-    const verifier = verifierFor(ring, { clock: () => now });
-    const short = await signToken(ring.keys.ES256, { exp: now + 120 });
+    const clock = createManualClock();
+    const verifier = verifierFor(ring, { clock: clock.now });
+    const short = await signToken(ring.keys.ES256, { exp: clock.now() + 120 });
     await verifier.authenticate(bearerRequest(short));
     const outcomes = [
       ['request_invalid', () => verifier.authenticateEagerly(requestWith({ authorization: 'Bearer a b' }))],
@@ -44,7 +45,7 @@ describe('authenticateEagerly: the outcome without a promise when it is already 
       [
         'token_expired',
         () => {
-          now += 3600;
+          clock.advance(3600);
           return verifier.authenticateEagerly(bearerRequest(short));
         },
       ],

@@ -8,20 +8,18 @@ import {
 } from 'tokenwarden';
 import { createDpopProof, generateDpopKey, generateTestKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
+import { assembleJws } from '../support/jws.js';
+import { rejectionOf } from '../support/rejection.js';
 import {
   AUDIENCE,
-  assembleToken,
   bearerRequest,
   claimsWith,
-  clock,
   createKeyRing,
   ISSUER,
   type KeyRing,
-  NOW,
-  rejectionOf,
   requestWith,
   signToken,
-  thrownBy,
   verifierFor,
 } from './fixtures.js';
 
@@ -40,7 +38,7 @@ const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
     rejectionOf(bearerOnly().authenticate(requestWith({ authorization: 'Bearer two words' }))),
   token_malformed: () => rejectionOf(verifierFor(ring).verify('not-a-jwt')),
   algorithm_not_allowed: () =>
-    rejectionOf(verifierFor(ring).verify(assembleToken({ alg: 'none' }, claimsWith()))),
+    rejectionOf(verifierFor(ring).verify(assembleJws({ alg: 'none' }, claimsWith()))),
   signature_invalid: async () => {
     const impostor = await generateTestKey('RS256', ring.keys.RS256.kid);
     return rejectionOf(verifierFor(ring).verify(await signToken(impostor)));
@@ -63,21 +61,21 @@ const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
     ),
   scope_insufficient: async () => {
     const auth = await verifierFor(ring).verify(await signToken(ring.keys.RS256, { scope: 'read:messages' }));
-    return thrownBy(() => scopeGuard(['read:messages', 'write:messages'])(auth));
+    return rejectionOf(() => scopeGuard(['read:messages', 'write:messages'])(auth));
   },
   jwks_unavailable: async () => {
     const verifier = createVerifier({
       issuer: ISSUER,
       audience: AUDIENCE,
       jwksUri: 'https://issuer.example.test/jwks.json',
-      clock,
+      clock: fixedClock,
       fetch: () => Promise.reject(new TypeError('connection refused')),
     });
     return rejectionOf(verifier.verify(await signToken(ring.keys.RS256)));
   },
   dpop_proof_invalid: async () => rejectionOf(verifierFor(ring).authenticate(await dpopRequest())),
   dpop_nonce_required: async () => {
-    const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock });
+    const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock: fixedClock });
     return rejectionOf(
       verifierFor(ring, { dpop: { nonces } }).authenticate(await dpopRequest({ withProof: true })),
     );
@@ -225,7 +223,7 @@ describe('error_description safety', () => {
       await signToken(ring.keys.RS256, { exp: NOW - 3600 }),
       await signToken(ring.keys.RS256, { iss: 'https://evil.test/' }),
       await signToken(ring.keys.RS256, {}, { kid: 'unknown-kid' }),
-      assembleToken({ alg: 'none' }, claimsWith()),
+      assembleJws({ alg: 'none' }, claimsWith()),
       `${(await signToken(ring.keys.RS256)).slice(0, -4)}AAAA`,
     ];
     for (const token of tokens) {

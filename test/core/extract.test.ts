@@ -1,14 +1,7 @@
 import { extractToken, fromWebRequest } from 'tokenwarden';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  createKeyRing,
-  type KeyRing,
-  rejectionOf,
-  requestWith,
-  signToken,
-  thrownBy,
-  verifierFor,
-} from './fixtures.js';
+import { rejectionOf } from '../support/rejection.js';
+import { createKeyRing, type KeyRing, requestWith, signToken, verifierFor } from './fixtures.js';
 
 let ring: KeyRing;
 let token: string;
@@ -103,7 +96,7 @@ describe('RFC 6750 §2 one token, one place', () => {
 
   it('rejects the token cookie sent twice as request_invalid', () => {
     const request = requestWith({ cookie: `access_token=${token}; access_token=${token}` });
-    expect(thrownBy(() => extractToken(request, { cookie: 'access_token' })).code).toBe('request_invalid');
+    expect(rejectionOf(() => extractToken(request, { cookie: 'access_token' })).code).toBe('request_invalid');
   });
 });
 

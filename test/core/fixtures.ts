@@ -1,29 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { base64url, CompactSign, type JWK } from 'jose';
+import { CompactSign, type JWK } from 'jose';
 import {
   type AsymmetricAlgorithm,
   createVerifier,
   fromNodeRequest,
   type ResourceRequest,
-  TokenError,
   type Verifier,
   type VerifierOptions,
 } from 'tokenwarden';
 import { generateTestKey, type TestKey } from 'tokenwarden/testing';
-import { expect } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
 
 /** The issuer every fixture token claims, with the trailing slash Auth0 uses. */
 export const ISSUER = 'https://issuer.example.test/';
 
 /** The API identifier the fixture verifier accepts. */
 export const AUDIENCE = 'https://api.example.test';
-
-/** A fixed "now" in seconds since the epoch; every verifier gets it through `clock`. */
-export const NOW = 1_750_000_000;
-
-/** The injected clock for every fixture verifier. */
-export const clock = (): number => NOW;
 
 /** One signing key per algorithm the tests exercise, all published in {@link KeyRing.keySet}. */
 export interface KeyRing {
@@ -54,7 +47,13 @@ export async function createKeyRing(): Promise<KeyRing> {
 
 /** A verifier over the ring's static key set with the fixed clock; `overrides` win. */
 export function verifierFor(ring: KeyRing, overrides: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: ISSUER, audience: AUDIENCE, keySet: ring.keySet, clock, ...overrides });
+  return createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keySet: ring.keySet,
+    clock: fixedClock,
+    ...overrides,
+  });
 }
 
 /** Claims of a valid access token at {@link NOW}; a claim set to `undefined` in `overrides` is left out. */
@@ -88,37 +87,6 @@ export async function signToken(
     .sign(key.privateKey);
 }
 
-/** base64url of a JSON value, or of a string's UTF-8 bytes as is. */
-export function encodeSegment(value: unknown): string {
-  return base64url.encode(typeof value === 'string' ? value : JSON.stringify(value));
-}
-
-/**
- * Assembles a compact JWS by hand, for tokens jose refuses to produce (`alg: none`, unknown `crit`,
- * a non-object payload). `payload` is JSON-encoded unless it is a string, which is used as raw bytes.
- */
-export function assembleToken(header: unknown, payload: unknown, signature = ''): string {
-  return `${encodeSegment(header)}.${encodeSegment(payload)}.${signature}`;
-}
-
-/**
- * Assembles a compact JWS and signs it with an RSASSA-PKCS1-v1_5 key through Web Crypto, giving a
- * correct RS256 signature over content jose would refuse to sign (weak key, unknown `crit`, bad payload).
- */
-export async function signRawRs256(
-  header: unknown,
-  payload: unknown,
-  privateKey: CryptoKey,
-): Promise<string> {
-  const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = await crypto.subtle.sign(
-    'RSASSA-PKCS1-v1_5',
-    privateKey,
-    new TextEncoder().encode(signingInput),
-  );
-  return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
-}
-
 /** A framework-neutral request with the given headers (lower-case names) and URL. */
 export function requestWith(
   headers: Readonly<Record<string, string | readonly string[]>> = {},
@@ -130,27 +98,6 @@ export function requestWith(
 /** A request carrying `Authorization: Bearer <token>`. */
 export function bearerRequest(token: string): ResourceRequest {
   return requestWith({ authorization: `Bearer ${token}` });
-}
-
-/** Awaits a rejection and returns it, failing the test unless it is a {@link TokenError}. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
-
-/** Runs `fn` and returns the {@link TokenError} it throws, failing the test otherwise. */
-export function thrownBy(fn: () => unknown): TokenError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TokenError);
-    return error as TokenError;
-  }
-  throw new Error('expected a TokenError to be thrown');
 }
 
 /** An HTTP server on 127.0.0.1 that counts requests and answers each with `body` as JSON. */

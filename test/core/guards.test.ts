@@ -1,6 +1,7 @@
 import { type ClaimCheck, claimGuard, permissionGuard, scopeGuard, type VerifiedToken } from 'tokenwarden';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createKeyRing, type KeyRing, signToken, thrownBy, verifierFor } from './fixtures.js';
+import { rejectionOf } from '../support/rejection.js';
+import { createKeyRing, type KeyRing, signToken, verifierFor } from './fixtures.js';
 
 let ring: KeyRing;
 beforeAll(async () => {
@@ -50,7 +51,7 @@ describe('RFC 6749 §3.3 a space-delimited list names several scopes', () => {
   it("requireScope('read:messages write:messages') requires both scopes", async () => {
     const guard = scopeGuard(['read:messages write:messages']);
     const readOnly = await verified({ scope: 'read:messages' });
-    const refused = thrownBy(() => guard(readOnly));
+    const refused = rejectionOf(() => guard(readOnly));
     expect(refused.code).toBe('scope_insufficient');
     expect(refused.requiredScopes).toEqual(['read:messages', 'write:messages']);
     const both = await verified({ scope: 'write:messages read:messages' });
@@ -62,13 +63,17 @@ describe('RFC 6749 §3.3 a space-delimited list names several scopes', () => {
     const writeOnly = await verified({ scope: 'write:messages' });
     expect(() => guard(writeOnly)).not.toThrow();
     const none = await verified({});
-    expect(thrownBy(() => guard(none)).requiredScopes).toEqual(['read:messages', 'write:messages', 'admin']);
+    expect(rejectionOf(() => guard(none)).requiredScopes).toEqual([
+      'read:messages',
+      'write:messages',
+      'admin',
+    ]);
   });
 
   it("requirePermission('read:messages delete:messages') requires both permissions", async () => {
     const guard = permissionGuard(['read:messages delete:messages']);
     const one = await verified({ permissions: ['read:messages'] });
-    expect(thrownBy(() => guard(one)).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => guard(one)).code).toBe('scope_insufficient');
     const both = await verified({ permissions: ['read:messages', 'delete:messages'] });
     expect(() => guard(both)).not.toThrow();
   });
@@ -78,6 +83,6 @@ describe('RFC 6749 §3.3 a space-delimited list names several scopes', () => {
     const readOnly = await verified({ scope: 'read:messages' });
     expect(() => guard(readOnly)).not.toThrow();
     const none = await verified({});
-    expect(thrownBy(() => guard(none)).requiredScopes).toEqual(['read:messages']);
+    expect(rejectionOf(() => guard(none)).requiredScopes).toEqual(['read:messages']);
   });
 });

@@ -8,7 +8,8 @@ import {
   type VerifiedToken,
 } from 'tokenwarden';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createKeyRing, type KeyRing, signToken, thrownBy, verifierFor } from './fixtures.js';
+import { rejectionOf } from '../support/rejection.js';
+import { createKeyRing, type KeyRing, signToken, verifierFor } from './fixtures.js';
 
 let ring: KeyRing;
 beforeAll(async () => {
@@ -67,7 +68,7 @@ describe('checkScopes', () => {
   });
 
   it('fails "all" when one required scope is missing', () => {
-    const error = thrownBy(() => checkScopes(['a', 'b'], ['a', 'c'], 'all'));
+    const error = rejectionOf(() => checkScopes(['a', 'b'], ['a', 'c'], 'all'));
     expect(error.code).toBe('scope_insufficient');
     expect(error.requiredScopes).toEqual(['a', 'c']);
   });
@@ -77,18 +78,18 @@ describe('checkScopes', () => {
   });
 
   it('fails "any" when none of the required scopes is granted', () => {
-    expect(thrownBy(() => checkScopes(['c'], ['a', 'b'], 'any')).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => checkScopes(['c'], ['a', 'b'], 'any')).code).toBe('scope_insufficient');
   });
 
   it('matches exactly: read:messagesX does not satisfy read:messages', () => {
-    expect(thrownBy(() => checkScopes(['read:messagesX'], ['read:messages'])).code).toBe(
+    expect(rejectionOf(() => checkScopes(['read:messagesX'], ['read:messages'])).code).toBe(
       'scope_insufficient',
     );
   });
 
   it('matches exactly: a prefix such as read does not satisfy read:messages, nor the other way round', () => {
-    expect(thrownBy(() => checkScopes(['read'], ['read:messages'])).code).toBe('scope_insufficient');
-    expect(thrownBy(() => checkScopes(['read:messages'], ['read'])).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => checkScopes(['read'], ['read:messages'])).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => checkScopes(['read:messages'], ['read'])).code).toBe('scope_insufficient');
   });
 
   it('passes when nothing is required', () => {
@@ -104,7 +105,7 @@ describe('route guards', () => {
 
   it('scopeGuard rejects a token lacking a scope with 403 scope_insufficient', async () => {
     const auth = await verified({ scope: 'read:messagesX' });
-    const error = thrownBy(() => scopeGuard(['read:messages'])(auth));
+    const error = rejectionOf(() => scopeGuard(['read:messages'])(auth));
     expect(error.code).toBe('scope_insufficient');
     expect(error.status).toBe(403);
   });
@@ -116,7 +117,7 @@ describe('route guards', () => {
 
   it('scopeGuard does not accept permissions in place of scopes', async () => {
     const auth = await verified({ permissions: ['read:messages'] });
-    expect(thrownBy(() => scopeGuard(['read:messages'])(auth)).code).toBe('scope_insufficient');
+    expect(rejectionOf(() => scopeGuard(['read:messages'])(auth)).code).toBe('scope_insufficient');
   });
 
   it('permissionGuard allows a token whose permissions include the required ones', async () => {
@@ -126,7 +127,7 @@ describe('route guards', () => {
 
   it('permissionGuard rejects a token lacking a permission, naming it in scope="..."', async () => {
     const auth = await verified({ permissions: ['read:messages'], scope: 'delete:messages' });
-    const error = thrownBy(() => permissionGuard(['delete:messages'])(auth));
+    const error = rejectionOf(() => permissionGuard(['delete:messages'])(auth));
     expect(error.code).toBe('scope_insufficient');
     expect(error.wwwAuthenticate).toContain('scope="delete:messages"');
   });
@@ -143,7 +144,7 @@ describe('route guards', () => {
 
   it('claimGuard rejects a token whose claims fail the check with 401 claim_invalid', async () => {
     const auth = await verified({ org_id: 'org-2' });
-    const error = thrownBy(() => claimGuard((claims) => claims.org_id === 'org-1')(auth));
+    const error = rejectionOf(() => claimGuard((claims) => claims.org_id === 'org-1')(auth));
     expect(error.code).toBe('claim_invalid');
     expect(error.status).toBe(401);
   });
@@ -153,7 +154,7 @@ describe('route guards', () => {
     ['permissionGuard', permissionGuard(['read:messages'])],
     ['claimGuard', claimGuard(() => true)],
   ])('%s without authentication (credentialsOptional) rejects with token_missing', (_name, guard) => {
-    const error = thrownBy(() => guard(undefined));
+    const error = rejectionOf(() => guard(undefined));
     expect(error.code).toBe('token_missing');
     expect(error.wwwAuthenticate).toBe('Bearer');
   });

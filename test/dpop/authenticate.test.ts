@@ -5,7 +5,7 @@ import {
   type ReplayStore,
   type ResourceRequest,
   scopeGuard,
-  TokenError,
+  type TokenError,
   toErrorResponse,
   type VerifierOptions,
 } from 'tokenwarden';
@@ -17,9 +17,9 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
+import { rejectionOf } from '../support/rejection.js';
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
 const ALGS = 'algs="ES256 RS256 PS256 EdDSA Ed25519"';
 
@@ -30,7 +30,7 @@ let boundToken: string;
 let plainToken: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
   key = await generateDpopKey('ES256');
   otherKey = await generateDpopKey('ES256');
   boundToken = await issuer.signToken({ scope: 'read:messages', cnf: { jkt: key.thumbprint } });
@@ -43,7 +43,7 @@ function verifier(overrides: Partial<VerifierOptions> = {}) {
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
-    clock,
+    clock: fixedClock,
     ...overrides,
   });
 }
@@ -75,15 +75,6 @@ function proofFor(
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
-
 describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
   it('accepts a bound token under the DPoP scheme with a valid proof, and reports the key thumbprint', async () => {
     const auth = await verifier().authenticate(
@@ -102,7 +93,9 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
   });
 
   it('refuses the DPoP scheme without a DPoP header, with invalid_dpop_proof on the DPoP challenge', async () => {
-    const error = await rejection(verifier().authenticate(request({ authorization: `DPoP ${boundToken}` })));
+    const error = await rejectionOf(
+      verifier().authenticate(request({ authorization: `DPoP ${boundToken}` })),
+    );
     expect(error.code).toBe('dpop_proof_invalid');
     expect(error.wwwAuthenticate).toBe(
       `Bearer, DPoP error="invalid_dpop_proof", error_description="${error.message}", ${ALGS}`,
@@ -111,14 +104,14 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
 
   it('refuses two DPoP headers', async () => {
     const proof = await proofFor(boundToken);
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: [proof, proof] })),
     );
     expect(error.code).toBe('dpop_proof_invalid');
   });
 
   it('refuses a proof signed by a key other than the one the token is bound to', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(
         request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken, { key: otherKey }) }),
       ),
@@ -128,7 +121,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
   });
 
   it('refuses a token without cnf.jkt under the DPoP scheme', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(
         request({ authorization: `DPoP ${plainToken}`, dpop: await proofFor(plainToken) }),
       ),
@@ -137,7 +130,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
   });
 
   it('refuses a proof made for another access token (ath)', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(
         request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(plainToken) }),
       ),
@@ -147,7 +140,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
 
   it('refuses a proof made for another URL', async () => {
     const proof = await proofFor(boundToken, { url: 'http://api.example.test/api/other' });
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof })),
     );
     expect(error.code).toBe('dpop_proof_invalid');
@@ -157,7 +150,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
     const shared = verifier();
     const proof = await proofFor(boundToken);
     await shared.authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof }));
-    const error = await rejection(
+    const error = await rejectionOf(
       shared.authenticate(request({ authorization: `DPoP ${boundToken}`, dpop: proof })),
     );
     expect(error.code).toBe('dpop_proof_invalid');
@@ -170,13 +163,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
     const auth = await verifier().authenticate(
       request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
     );
-    let caught: unknown;
-    try {
-      scopeGuard(['write:messages'])(auth);
-    } catch (error) {
-      caught = error;
-    }
-    const error = caught as TokenError;
+    const error = rejectionOf(() => scopeGuard(['write:messages'])(auth));
     expect(error.wwwAuthenticate).toBe(
       `DPoP error="insufficient_scope", error_description="${error.message}", scope="write:messages"`,
     );
@@ -185,7 +172,7 @@ describe('RFC 9449 §7.1 DPoP-bound tokens presented with a proof', () => {
 
 describe('RFC 9449 §7.2 modes', () => {
   it('allowed (default): refuses a DPoP-bound token sent as a Bearer token', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier().authenticate(request({ authorization: `Bearer ${boundToken}` })),
     );
     expect(error.code).toBe('dpop_binding_mismatch');
@@ -201,13 +188,13 @@ describe('RFC 9449 §7.2 modes', () => {
   });
 
   it('allowed (default): offers both schemes to a request without a token', async () => {
-    const error = await rejection(verifier().authenticate(request({})));
+    const error = await rejectionOf(verifier().authenticate(request({})));
     expect(error.code).toBe('token_missing');
     expect(error.wwwAuthenticate).toBe(`Bearer, DPoP ${ALGS}`);
   });
 
   it('required: refuses a Bearer token, challenging with DPoP only', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { mode: 'required' } }).authenticate(
         request({ authorization: `Bearer ${plainToken}` }),
       ),
@@ -219,7 +206,7 @@ describe('RFC 9449 §7.2 modes', () => {
   });
 
   it('required: offers only DPoP to a request without a token', async () => {
-    const error = await rejection(verifier({ dpop: { mode: 'required' } }).authenticate(request({})));
+    const error = await rejectionOf(verifier({ dpop: { mode: 'required' } }).authenticate(request({})));
     expect(error.wwwAuthenticate).toBe(`DPoP ${ALGS}`);
   });
 
@@ -231,7 +218,7 @@ describe('RFC 9449 §7.2 modes', () => {
   });
 
   it('disabled: counts the DPoP scheme as no credentials and challenges with Bearer only', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { mode: 'disabled' } }).authenticate(
         request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
       ),
@@ -241,7 +228,7 @@ describe('RFC 9449 §7.2 modes', () => {
   });
 
   it('announces configured proof algorithms in algs', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { algorithms: ['ES256', 'EdDSA'] } }).authenticate(request({})),
     );
     expect(error.wwwAuthenticate).toBe('Bearer, DPoP algs="ES256 EdDSA"');
@@ -249,10 +236,10 @@ describe('RFC 9449 §7.2 modes', () => {
 });
 
 describe('RFC 9449 §8 server nonces through the verifier', () => {
-  const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock });
+  const nonces = createDpopNonces({ secret: 'a nonce secret that is long enough!!', clock: fixedClock });
 
   it('answers a proof without a nonce with use_dpop_nonce and a DPoP-Nonce header', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { nonces } }).authenticate(
         request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
       ),
@@ -278,7 +265,7 @@ describe('RFC 9449 §8 server nonces through the verifier', () => {
 describe('replay store failures fail closed', () => {
   it('answers 503 replay_store_unavailable, without a challenge, when the store throws', async () => {
     const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('connection refused')) };
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { replayStore: broken } }).authenticate(
         request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken) }),
       ),
@@ -388,7 +375,7 @@ describe('the public URL a proof signs, behind a reverse proxy', () => {
   });
 
   it('refuses a path with dot segments under publicBaseUrl too', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { publicBaseUrl: 'https://public.example.com' } }).authenticate(
         fromNodeRequest({
           method: 'GET',
@@ -405,7 +392,7 @@ describe('the public URL a proof signs, behind a reverse proxy', () => {
   });
 
   it('ignores forwarded headers from any other peer', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       verifier({ dpop: { trustedProxies: ['10.0.0.7'] } }).authenticate(
         request(
           {
@@ -424,7 +411,7 @@ describe('the public URL a proof signs, behind a reverse proxy', () => {
   it.each(['bad host/x', '[', 'a:b:c', 'h:99999'])(
     'refuses a request whose Host header (%s) makes no URL with request_invalid, not a 503',
     async (host) => {
-      const error = await rejection(
+      const error = await rejectionOf(
         verifier().authenticate(
           request({ authorization: `DPoP ${boundToken}`, dpop: await proofFor(boundToken), host }),
         ),

@@ -1,15 +1,6 @@
-import { base64url } from 'jose';
-import {
-  createMemoryReplayStore,
-  TokenError,
-  type TokenErrorCode,
-  type VerifyDpopProofOptions,
-} from 'tokenwarden';
-import { expect } from 'vitest';
+import { createMemoryReplayStore, type VerifyDpopProofOptions } from 'tokenwarden';
+import { fixedClock } from '../support/clock.js';
 
-/** The fixed time of the generated proofs: seconds since the epoch. */
-export const NOW = 1_760_000_000;
-export const clock = (): number => NOW;
 export const API_URL = 'https://api.example.test/messages';
 
 /**
@@ -29,7 +20,7 @@ export const RFC_ACCESS_TOKEN = 'Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU';
 /** RFC 9449 §6.1: `cnf.jkt` of tokens bound to the example key. */
 export const RFC_JKT = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I';
 
-/** Options for a GET to {@link API_URL} at {@link NOW}, with a fresh replay store. */
+/** Options for a GET to {@link API_URL} at the fixed time, with a fresh replay store. */
 export function requestOptions(
   proof: VerifyDpopProofOptions['proof'],
   overrides: Partial<VerifyDpopProofOptions> = {},
@@ -38,39 +29,8 @@ export function requestOptions(
     proof,
     method: 'GET',
     url: API_URL,
-    replayStore: createMemoryReplayStore({ clock }),
-    clock,
+    replayStore: createMemoryReplayStore({ clock: fixedClock }),
+    clock: fixedClock,
     ...overrides,
   };
-}
-
-/** Replaces one part (0 header, 1 payload) of a compact JWS with new JSON, keeping the rest. */
-export function withPart(jws: string, index: 0 | 1, change: (json: Record<string, unknown>) => void): string {
-  const parts = jws.split('.');
-  const json = JSON.parse(new TextDecoder().decode(base64url.decode(parts[index] as string)));
-  change(json);
-  parts[index] = base64url.encode(JSON.stringify(json));
-  return parts.join('.');
-}
-
-/** A compact JWS from raw parts, for proofs no signing library would produce. */
-export function assembleJws(header: object, payload: object, signature = ''): string {
-  return `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.${signature}`;
-}
-
-/** Asserts a rejection with a {@link TokenError} of `code` whose message matches `reason`. */
-export async function expectDpopError(
-  promise: Promise<unknown>,
-  code: TokenErrorCode,
-  reason: RegExp,
-): Promise<TokenError> {
-  const error = await promise.then(
-    () => expect.fail(`expected ${code}, but the proof was accepted`),
-    (rejection: unknown) => rejection,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  const dpopError = error as TokenError;
-  expect(dpopError.code).toBe(code);
-  expect(dpopError.message).toMatch(reason);
-  return dpopError;
 }

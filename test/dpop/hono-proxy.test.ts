@@ -12,8 +12,8 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
 
-const NOW = 1_800_000_000;
 const PUBLIC_URL = 'https://public.example.com/api/private';
 
 describe('Hono behind a trusted reverse proxy (RFC 9449 §4.3 htu)', () => {
@@ -22,7 +22,7 @@ describe('Hono behind a trusted reverse proxy (RFC 9449 §4.3 htu)', () => {
   let token: string;
 
   beforeAll(async () => {
-    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: () => NOW });
+    issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
     key = await generateDpopKey();
     token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
   });
@@ -33,7 +33,7 @@ describe('Hono behind a trusted reverse proxy (RFC 9449 §4.3 htu)', () => {
       issuer: issuer.issuer,
       audience: issuer.audience,
       keySet: issuer.jwks(),
-      clock: () => NOW,
+      clock: fixedClock,
       dpop: { trustedProxies: [trustedProxy] },
     });
     const app = new Hono<TokenwardenEnv>();

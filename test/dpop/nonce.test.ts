@@ -1,7 +1,9 @@
 import { createDpopNonces, createMemoryReplayStore, verifyDpopProof } from 'tokenwarden';
 import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_URL, expectDpopError, NOW, requestOptions } from './fixtures.js';
+import { createManualClock, fixedClock, NOW } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { API_URL, requestOptions } from './fixtures.js';
 
 const SECRET = 'a nonce secret of at least thirty-two bytes';
 const PERIOD = 300;
@@ -13,9 +15,9 @@ beforeAll(async () => {
 
 /** Nonces whose clock the test moves. */
 function noncesAt(start: number, secret: string = SECRET) {
-  const time = { now: start };
-  const nonces = createDpopNonces({ secret, rotationPeriod: PERIOD, clock: () => time.now });
-  return { time, nonces };
+  const clock = createManualClock(start);
+  const nonces = createDpopNonces({ secret, rotationPeriod: PERIOD, clock: clock.now });
+  return { clock, nonces };
 }
 
 function proofWith(nonce: string | undefined, iat: number = NOW, jti?: string): Promise<string> {
@@ -25,7 +27,7 @@ function proofWith(nonce: string | undefined, iat: number = NOW, jti?: string): 
 describe('RFC 9449 §8 and §9 server nonces', () => {
   it('answers a proof without a nonce with use_dpop_nonce and the current nonce', async () => {
     const { nonces } = noncesAt(NOW);
-    const error = await expectDpopError(
+    const error = await expectRejection(
       verifyDpopProof(requestOptions(await proofWith(undefined), { nonces })),
       'dpop_nonce_required',
       /must carry a nonce/,
@@ -45,23 +47,23 @@ describe('RFC 9449 §8 and §9 server nonces', () => {
   });
 
   it("accepts the previous window's nonce and hands out the current one", async () => {
-    const { time, nonces } = noncesAt(NOW);
+    const { clock, nonces } = noncesAt(NOW);
     const previous = await nonces.current();
-    time.now = NOW + PERIOD;
+    clock.advance(PERIOD);
     const current = await nonces.current();
     expect(current).not.toBe(previous);
     const verified = await verifyDpopProof(
-      requestOptions(await proofWith(previous, time.now), { nonces, clock: () => time.now }),
+      requestOptions(await proofWith(previous, clock.now()), { nonces, clock: clock.now }),
     );
     expect(verified.nextNonce).toBe(current);
   });
 
   it('refuses a nonce two windows old as stale, with the current nonce', async () => {
-    const { time, nonces } = noncesAt(NOW);
+    const { clock, nonces } = noncesAt(NOW);
     const old = await nonces.current();
-    time.now = NOW + 2 * PERIOD;
-    const error = await expectDpopError(
-      verifyDpopProof(requestOptions(await proofWith(old, time.now), { nonces, clock: () => time.now })),
+    clock.advance(2 * PERIOD);
+    const error = await expectRejection(
+      verifyDpopProof(requestOptions(await proofWith(old, clock.now()), { nonces, clock: clock.now })),
       'dpop_nonce_required',
       /stale/,
     );
@@ -71,7 +73,7 @@ describe('RFC 9449 §8 and §9 server nonces', () => {
   it('refuses a nonce this server never issued', async () => {
     const { nonces } = noncesAt(NOW);
     const { nonces: foreign } = noncesAt(NOW, 'another secret of at least thirty-two bytes');
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(await proofWith(await foreign.current()), { nonces })),
       'dpop_nonce_required',
       /stale/,
@@ -80,8 +82,8 @@ describe('RFC 9449 §8 and §9 server nonces', () => {
 
   it('lets a client retry with the nonce under the same jti, since a refused proof is not recorded', async () => {
     const { nonces } = noncesAt(NOW);
-    const replayStore = createMemoryReplayStore({ clock: () => NOW });
-    await expectDpopError(
+    const replayStore = createMemoryReplayStore({ clock: fixedClock });
+    await expectRejection(
       verifyDpopProof(requestOptions(await proofWith(undefined, NOW, 'retry'), { nonces, replayStore })),
       'dpop_nonce_required',
       /nonce/,
@@ -98,11 +100,11 @@ describe('RFC 9449 §8 and §9 server nonces', () => {
   });
 
   it('rotates on the configured period', async () => {
-    const { time, nonces } = noncesAt(Math.floor(NOW / PERIOD) * PERIOD);
+    const { clock, nonces } = noncesAt(Math.floor(NOW / PERIOD) * PERIOD);
     const start = await nonces.current();
-    time.now += PERIOD - 1;
+    clock.advance(PERIOD - 1);
     expect(await nonces.current()).toBe(start);
-    time.now += 1;
+    clock.advance(1);
     expect(await nonces.current()).not.toBe(start);
     expect(await nonces.check(start)).toBe('previous');
   });
@@ -125,10 +127,10 @@ describe('RFC 9449 §8 and §9 server nonces', () => {
 
   it('is not changed by later writes to the secret buffer', async () => {
     const buffer = new TextEncoder().encode(SECRET);
-    const nonces = createDpopNonces({ secret: buffer, clock: () => NOW });
+    const nonces = createDpopNonces({ secret: buffer, clock: fixedClock });
     const before = await nonces.current();
     buffer.fill(0);
-    const fresh = createDpopNonces({ secret: new TextEncoder().encode(SECRET), clock: () => NOW });
+    const fresh = createDpopNonces({ secret: new TextEncoder().encode(SECRET), clock: fixedClock });
     expect(await fresh.current()).toBe(before);
     expect(await nonces.check(before)).toBe('current');
   });

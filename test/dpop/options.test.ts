@@ -4,10 +4,12 @@ import {
   type VerifyDpopProofOptions,
   verifyDpopProof,
 } from 'tokenwarden';
+import { createRedisReplayStore, type RedisSetOptions } from 'tokenwarden/redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { describe, expect, it } from 'vitest';
-import { createRedisReplayStore, type RedisSetOptions } from '../../src/dpop/redis-replay-store.js';
-import { API_URL, expectDpopError, NOW, requestOptions } from './fixtures.js';
+import { NOW } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { API_URL, requestOptions } from './fixtures.js';
 
 const SECRET = 'a nonce secret of at least thirty-two bytes';
 
@@ -123,7 +125,7 @@ describe('verifyDpopProof options, checked before the proof is read', () => {
     async (_case, reading) => {
       const key = await generateDpopKey();
       const proof = await createDpopProof({ key, method: 'GET', url: API_URL, iat: NOW });
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof, { clock: () => reading as number })),
         'dpop_proof_invalid',
         /clock/,

@@ -11,12 +11,11 @@ import {
 } from 'tokenwarden';
 import { createDpopProof, type DpopKey, generateDpopKey } from 'tokenwarden/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock, fixedClock, NOW } from '../support/clock.js';
+import { assembleJws, withPart } from '../support/jws.js';
+import { expectRejection, rejectionOf } from '../support/rejection.js';
 import {
   API_URL,
-  assembleJws,
-  clock,
-  expectDpopError,
-  NOW,
   RFC_ACCESS_TOKEN,
   RFC_JKT,
   RFC_RESOURCE_PROOF,
@@ -24,7 +23,6 @@ import {
   RFC_TOKEN_PROOF,
   RFC_TOKEN_PROOF_IAT,
   requestOptions,
-  withPart,
 } from './fixtures.js';
 
 let key: DpopKey;
@@ -84,7 +82,7 @@ describe('RFC 9449 examples', () => {
     const altered = withPart(RFC_TOKEN_PROOF, 1, (claims) => {
       claims.htm = 'GET';
     });
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(altered, { ...tokenRequest, method: 'GET' })),
       'dpop_proof_invalid',
       /signature/,
@@ -95,7 +93,7 @@ describe('RFC 9449 examples', () => {
     const altered = withPart(RFC_TOKEN_PROOF, 0, (header) => {
       header.typ = 'JWT';
     });
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(altered, tokenRequest)),
       'dpop_proof_invalid',
       /typ/,
@@ -103,14 +101,14 @@ describe('RFC 9449 examples', () => {
   });
 
   it('refuses the §4.1 proof at another URI and with another method', async () => {
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(
         requestOptions(RFC_TOKEN_PROOF, { ...tokenRequest, url: 'https://server.example.com/par' }),
       ),
       'dpop_proof_invalid',
       /another URI/,
     );
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(RFC_TOKEN_PROOF, { ...tokenRequest, method: 'PUT' })),
       'dpop_proof_invalid',
       /another HTTP method/,
@@ -118,7 +116,7 @@ describe('RFC 9449 examples', () => {
   });
 
   it('refuses the §4.1 proof an hour after it was made', async () => {
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(
         requestOptions(RFC_TOKEN_PROOF, { ...tokenRequest, clock: () => RFC_TOKEN_PROOF_IAT + 3600 }),
       ),
@@ -130,19 +128,19 @@ describe('RFC 9449 examples', () => {
   it('refuses the §7.1 proof replayed, with another access token, and for a token bound elsewhere', async () => {
     const replayStore = createMemoryReplayStore({ clock: resourceRequest.clock });
     await verifyDpopProof(requestOptions(RFC_RESOURCE_PROOF, { ...resourceRequest, replayStore }));
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(RFC_RESOURCE_PROOF, { ...resourceRequest, replayStore })),
       'dpop_proof_invalid',
       /already used/,
     );
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(
         requestOptions(RFC_RESOURCE_PROOF, { ...resourceRequest, accessToken: 'another-token' }),
       ),
       'dpop_proof_invalid',
       /another access token/,
     );
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(
         requestOptions(RFC_RESOURCE_PROOF, { ...resourceRequest, boundThumbprint: 'x'.repeat(43) }),
       ),
@@ -165,7 +163,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
   describe('check 1: exactly one DPoP header', () => {
     it('refuses a request without a DPoP header', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(undefined)),
         'dpop_proof_invalid',
         /No DPoP proof/,
@@ -174,7 +172,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses a DPoP header sent twice', async () => {
       const proof = await proofWith();
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions([proof, await proofWith()])),
         'dpop_proof_invalid',
         /More than one DPoP header/,
@@ -187,7 +185,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses two proofs joined by a comma into one header value', async () => {
       const joined = `${await proofWith()}, ${await proofWith()}`;
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(joined)),
         'dpop_proof_invalid',
         /More than one DPoP proof/,
@@ -195,12 +193,12 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('refuses a proof larger than the size limit before parsing it', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions('a'.repeat(8193))),
         'dpop_proof_invalid',
         /larger/,
       );
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith(), { maxProofSize: 100 })),
         'dpop_proof_invalid',
         /larger/,
@@ -210,7 +208,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
   describe('check 2: a well-formed JWT', () => {
     it('refuses a value that is not a compact JWS', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions('not.a-jws')),
         'dpop_proof_invalid',
         /compact JWS/,
@@ -220,19 +218,19 @@ describe('RFC 9449 §4.3 proof checks', () => {
     it('refuses a header that is not JSON', async () => {
       const proof = await proofWith();
       const broken = `e30x${proof.slice(proof.indexOf('.'))}`;
-      await expectDpopError(verifyDpopProof(requestOptions(broken)), 'dpop_proof_invalid', /header/);
+      await expectRejection(verifyDpopProof(requestOptions(broken)), 'dpop_proof_invalid', /header/);
     });
   });
 
   describe('check 3: the required claims', () => {
     it('refuses a proof without jti', async () => {
       const proof = await proofWith({ claims: { jti: undefined } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /jti/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /jti/);
     });
 
     it('refuses an empty or overlong jti', async () => {
       for (const jti of ['', 'j'.repeat(257)]) {
-        await expectDpopError(
+        await expectRejection(
           verifyDpopProof(requestOptions(await proofWith({ jti }))),
           'dpop_proof_invalid',
           /jti/,
@@ -242,7 +240,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses a proof without htm or htu', async () => {
       for (const claims of [{ htm: undefined }, { htu: undefined }]) {
-        await expectDpopError(
+        await expectRejection(
           verifyDpopProof(requestOptions(await proofWith({ claims }))),
           'dpop_proof_invalid',
           /htm or htu/,
@@ -252,7 +250,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses a proof whose iat is missing or not a number', async () => {
       for (const iat of [undefined, String(NOW)]) {
-        await expectDpopError(
+        await expectRejection(
           verifyDpopProof(requestOptions(await proofWith({ claims: { iat } }))),
           'dpop_proof_invalid',
           /iat/,
@@ -262,7 +260,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses an ath or nonce that is not a string', async () => {
       for (const claims of [{ ath: 42 }, { nonce: ['n'] }]) {
-        await expectDpopError(
+        await expectRejection(
           verifyDpopProof(requestOptions(await proofWith({ claims }))),
           'dpop_proof_invalid',
           /not a string/,
@@ -274,17 +272,17 @@ describe('RFC 9449 §4.3 proof checks', () => {
   describe('check 4: typ is dpop+jwt', () => {
     it('refuses another typ', async () => {
       const proof = await proofWith({ header: { typ: 'JWT' } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
     });
 
     it('refuses a missing typ', async () => {
       const proof = await proofWith({ header: { typ: undefined } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
     });
 
     it('refuses the application/ prefixed spelling, comparing exactly', async () => {
       const proof = await proofWith({ header: { typ: 'application/dpop+jwt' } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /typ/);
     });
   });
 
@@ -294,7 +292,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
         { typ: 'dpop+jwt', alg: 'none', jwk: key.publicJwk },
         { jti: 'none-1', htm: 'GET', htu: API_URL, iat: NOW },
       );
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /algorithm/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /algorithm/);
     });
 
     it('refuses an HS256 proof keyed with the public key (algorithm confusion)', async () => {
@@ -304,7 +302,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
       )
         .setProtectedHeader({ typ: 'dpop+jwt', alg: 'HS256', jwk: key.publicJwk })
         .sign(secret);
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /algorithm/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /algorithm/);
     });
 
     it('refuses to be configured with a symmetric algorithm', async () => {
@@ -314,7 +312,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses an asymmetric alg left out of the allow-list', async () => {
       const proof = await proofWith();
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof, { algorithms: ['RS256'] })),
         'dpop_proof_invalid',
         /algorithm/,
@@ -325,20 +323,20 @@ describe('RFC 9449 §4.3 proof checks', () => {
   describe('check 6: the signature verifies with the jwk header', () => {
     it('refuses a proof signed by a key other than the one in jwk', async () => {
       const proof = await proofWith({ header: { jwk: otherKey.publicJwk } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /signature/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /signature/);
     });
 
     it('refuses a proof whose claims were changed after signing', async () => {
       const proof = withPart(await proofWith(), 1, (claims) => {
         claims.jti = 'changed';
       });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /signature/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /signature/);
     });
 
     it('refuses a jwk whose key type does not fit the alg', async () => {
       const rsaKey = await generateDpopKey('RS256');
       const proof = await proofWith({ header: { jwk: rsaKey.publicJwk } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /does not fit/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /does not fit/);
     });
   });
 
@@ -348,24 +346,24 @@ describe('RFC 9449 §4.3 proof checks', () => {
       const privateJwk = await exportJWK(privateKey);
       const signer: DpopKey = { ...key, privateKey, publicJwk: privateJwk };
       const proof = await createDpopProof({ key: signer, method: 'GET', url: API_URL, iat: NOW });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /private/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /private/);
     });
 
     it('refuses a jwk with any private member, such as an RSA prime', async () => {
       const proof = await proofWith({ header: { jwk: { ...key.publicJwk, p: 'AQAB' } } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /private/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /private/);
     });
 
     it('refuses a proof without a jwk header', async () => {
       const proof = await proofWith({ header: { jwk: undefined } });
-      await expectDpopError(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /no jwk/);
+      await expectRejection(verifyDpopProof(requestOptions(proof)), 'dpop_proof_invalid', /no jwk/);
     });
   });
 
   describe('check 8: htm is the request method', () => {
     it('refuses a proof made for another method', async () => {
       const proof = await proofWith({ method: 'POST' });
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof)),
         'dpop_proof_invalid',
         /another HTTP method/,
@@ -374,7 +372,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('compares the method case-sensitively', async () => {
       const proof = await proofWith({ method: 'get' });
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof)),
         'dpop_proof_invalid',
         /another HTTP method/,
@@ -388,7 +386,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     }
 
     it('refuses a proof made for another URI', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyAt('https://api.example.test/admin', API_URL),
         'dpop_proof_invalid',
         /another URI/,
@@ -418,7 +416,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('keeps the path case-sensitive', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyAt('https://api.example.test/Messages', API_URL),
         'dpop_proof_invalid',
         /another URI/,
@@ -431,13 +429,13 @@ describe('RFC 9449 §4.3 proof checks', () => {
         'https://api.example.test:8443/messages',
         'https://api.example.test/messages/',
       ]) {
-        await expectDpopError(verifyAt(htu, API_URL), 'dpop_proof_invalid', /another URI/);
+        await expectRejection(verifyAt(htu, API_URL), 'dpop_proof_invalid', /another URI/);
       }
     });
 
     it('refuses an htu with user information or one that is not an http(s) URI', async () => {
       for (const htu of ['https://user@api.example.test/messages', 'urn:example:messages', '/messages']) {
-        await expectDpopError(verifyAt(htu, API_URL), 'dpop_proof_invalid', /another URI/);
+        await expectRejection(verifyAt(htu, API_URL), 'dpop_proof_invalid', /another URI/);
       }
     });
 
@@ -459,7 +457,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('refuses a proof older than the window', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith({ iat: NOW - 61 }))),
         'dpop_proof_invalid',
         /too old/,
@@ -467,7 +465,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('refuses a proof too far in the future', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith({ iat: NOW + 61 }))),
         'dpop_proof_invalid',
         /future/,
@@ -480,7 +478,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('takes a configured window', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith({ iat: NOW - 11 }), { iatWindow: 10 })),
         'dpop_proof_invalid',
         /too old/,
@@ -491,9 +489,9 @@ describe('RFC 9449 §4.3 proof checks', () => {
   describe('check 12: jti not seen before within the window', () => {
     it('refuses the same proof sent twice', async () => {
       const proof = await proofWith();
-      const replayStore = createMemoryReplayStore({ clock });
+      const replayStore = createMemoryReplayStore({ clock: fixedClock });
       await verifyDpopProof(requestOptions(proof, { replayStore }));
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof, { replayStore })),
         'dpop_proof_invalid',
         /already used/,
@@ -501,9 +499,9 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('refuses a new proof by the same key reusing a jti', async () => {
-      const replayStore = createMemoryReplayStore({ clock });
+      const replayStore = createMemoryReplayStore({ clock: fixedClock });
       await verifyDpopProof(requestOptions(await proofWith({ jti: 'reused' }), { replayStore }));
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith({ jti: 'reused', iat: NOW + 1 }), { replayStore })),
         'dpop_proof_invalid',
         /already used/,
@@ -511,7 +509,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('keeps the jti of one key apart from the same jti of another', async () => {
-      const replayStore = createMemoryReplayStore({ clock });
+      const replayStore = createMemoryReplayStore({ clock: fixedClock });
       await verifyDpopProof(requestOptions(await proofWith({ jti: 'shared' }), { replayStore }));
       const fromOtherKey = await createDpopProof({
         key: otherKey,
@@ -524,25 +522,29 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('remembers a proof until its iat leaves the window, then forgets it', async () => {
-      let now = NOW;
-      const replayStore = createMemoryReplayStore({ max: 1, clock: () => now });
-      await verifyDpopProof(requestOptions(await proofWith(), { replayStore, clock: () => now }));
-      now = NOW + 60;
-      const full = await expectDpopError(
-        verifyDpopProof(requestOptions(await proofWith({ iat: now }), { replayStore, clock: () => now })),
+      const clock = createManualClock();
+      const replayStore = createMemoryReplayStore({ max: 1, clock: clock.now });
+      await verifyDpopProof(requestOptions(await proofWith(), { replayStore, clock: clock.now }));
+      clock.set(NOW + 60);
+      const full = await expectRejection(
+        verifyDpopProof(
+          requestOptions(await proofWith({ iat: clock.now() }), { replayStore, clock: clock.now }),
+        ),
         'replay_store_unavailable',
         /cannot be checked/,
       );
       expect(full.cause).toBeInstanceOf(ReplayStoreFullError);
-      now = NOW + 61;
+      clock.set(NOW + 61);
       await expect(
-        verifyDpopProof(requestOptions(await proofWith({ iat: now }), { replayStore, clock: () => now })),
+        verifyDpopProof(
+          requestOptions(await proofWith({ iat: clock.now() }), { replayStore, clock: clock.now }),
+        ),
       ).resolves.toBeDefined();
     });
 
     it('records nothing for a refused proof', async () => {
-      const replayStore = createMemoryReplayStore({ clock });
-      await expectDpopError(
+      const replayStore = createMemoryReplayStore({ clock: fixedClock });
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith({ method: 'POST' }), { replayStore })),
         'dpop_proof_invalid',
         /method/,
@@ -552,7 +554,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses the proof with replay_store_unavailable when the replay store cannot answer', async () => {
       const replayStore = { checkAndStore: () => Promise.reject(new Error('store down')) };
-      const error = await expectDpopError(
+      const error = await expectRejection(
         verifyDpopProof(requestOptions(await proofWith(), { replayStore })),
         'replay_store_unavailable',
         /cannot be checked/,
@@ -567,7 +569,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
           throw new Error('not connected');
         },
       };
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith(), { replayStore })),
         'replay_store_unavailable',
         /cannot be checked/,
@@ -585,7 +587,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
 
     it('refuses a proof made for another access token', async () => {
       const proof = await proofWith({ accessToken: 'another-token' });
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(proof, { accessToken: 'the-token' })),
         'dpop_proof_invalid',
         /another access token/,
@@ -593,7 +595,7 @@ describe('RFC 9449 §4.3 proof checks', () => {
     });
 
     it('refuses a proof without ath when an access token is presented', async () => {
-      await expectDpopError(
+      await expectRejection(
         verifyDpopProof(requestOptions(await proofWith(), { accessToken: 'the-token' })),
         'dpop_proof_invalid',
         /no ath/,
@@ -611,13 +613,7 @@ describe('RFC 9449 §6.1 and §7.1 cnf.jkt binding', () => {
 
   it('refuses a token bound to another key', async () => {
     const { thumbprint } = await verifyDpopProof(requestOptions(await proofWith()));
-    const error = (() => {
-      try {
-        checkDpopBinding({ cnf: { jkt: otherKey.thumbprint } }, thumbprint);
-      } catch (thrown) {
-        return thrown;
-      }
-    })();
+    const error = rejectionOf(() => checkDpopBinding({ cnf: { jkt: otherKey.thumbprint } }, thumbprint));
     expect(error).toBeInstanceOf(TokenError);
     expect(error).toMatchObject({ code: 'dpop_binding_mismatch', status: 401, oauthError: 'invalid_token' });
   });
@@ -628,8 +624,8 @@ describe('RFC 9449 §6.1 and §7.1 cnf.jkt binding', () => {
   });
 
   it('refuses a proof for a bound token before its jti is recorded', async () => {
-    const replayStore = createMemoryReplayStore({ clock });
-    await expectDpopError(
+    const replayStore = createMemoryReplayStore({ clock: fixedClock });
+    await expectRejection(
       verifyDpopProof(
         requestOptions(await proofWith(), { replayStore, boundThumbprint: otherKey.thumbprint }),
       ),
@@ -666,7 +662,7 @@ describe('TokenError', () => {
 
   it('never puts the proof or the token into its message', async () => {
     const proof = await proofWith({ accessToken: 'secret-token-value' });
-    const error = await expectDpopError(
+    const error = await expectRejection(
       verifyDpopProof(requestOptions(proof, { accessToken: 'another-token', method: 'GET' })),
       'dpop_proof_invalid',
       /another access token/,

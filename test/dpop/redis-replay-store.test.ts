@@ -1,10 +1,12 @@
 import { createClient } from 'redis';
 import { type ReplayStore, verifyDpopProof } from 'tokenwarden';
+import { createRedisReplayStore } from 'tokenwarden/redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisReplayStore } from '../../src/dpop/redis-replay-store.js';
+import { fixedClock, NOW } from '../support/clock.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
-import { API_URL, clock, expectDpopError, NOW, requestOptions } from './fixtures.js';
+import { expectRejection } from '../support/rejection.js';
+import { API_URL, requestOptions } from './fixtures.js';
 
 function redisClient(url: string) {
   return createClient({ url });
@@ -33,12 +35,18 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
   });
 
   it('refuses on one instance a proof already accepted by another sharing the Redis', async () => {
-    const instanceA: ReplayStore = createRedisReplayStore({ client: await connectedClient(), clock });
-    const instanceB: ReplayStore = createRedisReplayStore({ client: await connectedClient(), clock });
+    const instanceA: ReplayStore = createRedisReplayStore({
+      client: await connectedClient(),
+      clock: fixedClock,
+    });
+    const instanceB: ReplayStore = createRedisReplayStore({
+      client: await connectedClient(),
+      clock: fixedClock,
+    });
     const key = await generateDpopKey();
     const proof = await createDpopProof({ key, method: 'GET', url: API_URL, iat: NOW });
     await expect(verifyDpopProof(requestOptions(proof, { replayStore: instanceA }))).resolves.toBeDefined();
-    await expectDpopError(
+    await expectRejection(
       verifyDpopProof(requestOptions(proof, { replayStore: instanceB })),
       'dpop_proof_invalid',
       /already used/,
@@ -47,8 +55,8 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
 
   it('is atomic: of concurrent calls from two clients with one jti, exactly one succeeds', async () => {
     const stores = [
-      createRedisReplayStore({ client: await connectedClient(), clock }),
-      createRedisReplayStore({ client: await connectedClient(), clock }),
+      createRedisReplayStore({ client: await connectedClient(), clock: fixedClock }),
+      createRedisReplayStore({ client: await connectedClient(), clock: fixedClock }),
     ];
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, index) => stores[index % 2]?.checkAndStore('race', NOW + 60)),
@@ -58,7 +66,7 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
 
   it('sets the key under the prefix, expiring clockSkewMargin (5 s) after the proof leaves its window', async () => {
     const client = await connectedClient();
-    const store = createRedisReplayStore({ client, prefix: 'test:ttl:', clock });
+    const store = createRedisReplayStore({ client, prefix: 'test:ttl:', clock: fixedClock });
     expect(await store.checkAndStore('expiring', NOW + 90)).toBe(true);
     const ttl = await client.pTTL('test:ttl:expiring');
     expect(ttl).toBeGreaterThan(94_000);
@@ -67,7 +75,7 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
 
   it('forgets the jti once Redis has expired it', async () => {
     const client = await connectedClient();
-    const store = createRedisReplayStore({ client, prefix: 'test:expiry:', clock });
+    const store = createRedisReplayStore({ client, prefix: 'test:expiry:', clock: fixedClock });
     await store.checkAndStore('gone', NOW + 60);
     // Redis keeps the time itself; deleting the key stands in for its expiry without waiting.
     expect(await client.del('test:expiry:gone')).toBe(1);
@@ -76,8 +84,8 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
 
   it('keeps stores with different prefixes apart', async () => {
     const client = await connectedClient();
-    const first = createRedisReplayStore({ client, prefix: 'api-one:', clock });
-    const second = createRedisReplayStore({ client, prefix: 'api-two:', clock });
+    const first = createRedisReplayStore({ client, prefix: 'api-one:', clock: fixedClock });
+    const second = createRedisReplayStore({ client, prefix: 'api-two:', clock: fixedClock });
     expect(await first.checkAndStore('jti', NOW + 60)).toBe(true);
     expect(await second.checkAndStore('jti', NOW + 60)).toBe(true);
     expect(await first.checkAndStore('jti', NOW + 60)).toBe(false);
@@ -94,7 +102,10 @@ describe('Redis replay store without a server', () => {
 
   it('counts any reply but OK as a replay', async () => {
     for (const reply of [null, undefined, 'QUEUED']) {
-      const store = createRedisReplayStore({ client: { set: () => Promise.resolve(reply) }, clock });
+      const store = createRedisReplayStore({
+        client: { set: () => Promise.resolve(reply) },
+        clock: fixedClock,
+      });
       expect(await store.checkAndStore('jti', NOW + 60)).toBe(false);
     }
   });
@@ -107,7 +118,7 @@ describe('Redis replay store without a server', () => {
         return Promise.resolve('OK');
       },
     };
-    await createRedisReplayStore({ client, clock }).checkAndStore('jti', NOW + 60);
+    await createRedisReplayStore({ client, clock: fixedClock }).checkAndStore('jti', NOW + 60);
     expect(calls).toEqual([
       [
         'tokenwarden:dpop:jti',
@@ -131,7 +142,10 @@ describe('Redis replay store without a server', () => {
           return Promise.resolve('OK');
         },
       };
-      await createRedisReplayStore({ client, clock, clockSkewMargin }).checkAndStore('jti', NOW + 60);
+      await createRedisReplayStore({ client, clock: fixedClock, clockSkewMargin }).checkAndStore(
+        'jti',
+        NOW + 60,
+      );
       expect(ttls).toEqual([ttl]);
     },
   );

@@ -9,10 +9,10 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
+import { rejectionOf } from '../support/rejection.js';
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
 /** A deadline, not a sleep: the refusal comes as soon as it passes. */
 const DEADLINE_MS = 200;
@@ -32,7 +32,7 @@ describe.skipIf(skipWithoutRedis)(
       server = await startRedisServer();
       client = createClient({ url: server.url });
       await client.connect();
-      issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+      issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
       key = await generateDpopKey();
       token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
     });
@@ -65,9 +65,9 @@ describe.skipIf(skipWithoutRedis)(
         issuer: issuer.issuer,
         audience: issuer.audience,
         keySet: issuer.jwks(),
-        clock,
+        clock: fixedClock,
         dpop: {
-          replayStore: createRedisReplayStore({ client, clock }),
+          replayStore: createRedisReplayStore({ client, clock: fixedClock }),
           replayStoreTimeoutMs: DEADLINE_MS,
         },
         onEvent: (event) => events.push(event),
@@ -76,12 +76,9 @@ describe.skipIf(skipWithoutRedis)(
 
       const stalledRequest = await dpopRequest();
       server.pause();
-      let error: unknown;
+      let error: TokenError | undefined;
       try {
-        error = await verifier.authenticate(stalledRequest).then(
-          () => undefined,
-          (rejection: unknown) => rejection,
-        );
+        error = await rejectionOf(verifier.authenticate(stalledRequest));
       } finally {
         server.resume();
       }

@@ -14,6 +14,8 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
 
 /**
  * A replay store that stops answering (Redis paused, a network partition) must not leave DPoP
@@ -21,8 +23,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
  * here is Vitest's fake timers, moved by hand; nothing waits on the wall clock.
  */
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
 
 let issuer: TestIssuer;
@@ -30,7 +30,7 @@ let key: DpopKey;
 let token: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
   key = await generateDpopKey();
   token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
 });
@@ -44,7 +44,7 @@ function verifier(dpop: VerifierOptions['dpop'], events: TokenwardenEvent[] = []
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
-    clock,
+    clock: fixedClock,
     dpop,
     onEvent: (event) => events.push(event),
   });
@@ -155,9 +155,10 @@ describe('the replay store has a deadline (dpop.replayStoreTimeoutMs)', () => {
     const request = await dpopRequest();
     vi.useFakeTimers();
     const broken: ReplayStore = { checkAndStore: () => Promise.reject(new Error('connection refused')) };
-    await expect(verifier({ replayStore: broken }).authenticate(request)).rejects.toMatchObject({
-      code: 'replay_store_unavailable',
-    });
+    await expectRejection(
+      verifier({ replayStore: broken }).authenticate(request),
+      'replay_store_unavailable',
+    );
     expect(vi.getTimerCount()).toBe(0);
   });
 

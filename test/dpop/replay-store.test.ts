@@ -1,11 +1,11 @@
 import { createMemoryReplayStore, ReplayStoreFullError } from 'tokenwarden';
 import { describe, expect, it } from 'vitest';
-import { NOW } from './fixtures.js';
+import { createManualClock, NOW } from '../support/clock.js';
 
 /** A memory store whose clock the test moves. */
 function storeAt(start: number, max?: number) {
-  const time = { now: start };
-  return { time, store: createMemoryReplayStore({ max, clock: () => time.now }) };
+  const clock = createManualClock(start);
+  return { clock, store: createMemoryReplayStore({ max, clock: clock.now }) };
 }
 
 describe('RFC 9449 §11.1 memory replay store', () => {
@@ -16,11 +16,11 @@ describe('RFC 9449 §11.1 memory replay store', () => {
   });
 
   it('remembers a jti up to its expiry, inclusive, and forgets it after', async () => {
-    const { time, store } = storeAt(NOW);
+    const { clock, store } = storeAt(NOW);
     await store.checkAndStore('a', NOW + 60);
-    time.now = NOW + 60;
+    clock.set(NOW + 60);
     expect(await store.checkAndStore('a', NOW + 120)).toBe(false);
-    time.now = NOW + 60.5;
+    clock.set(NOW + 60.5);
     expect(await store.checkAndStore('a', NOW + 120)).toBe(true);
   });
 
@@ -33,7 +33,7 @@ describe('RFC 9449 §11.1 memory replay store', () => {
   });
 
   it('stays within max under a flood, failing closed while every entry is unexpired', async () => {
-    const { time, store } = storeAt(NOW, 10_000);
+    const { clock, store } = storeAt(NOW, 10_000);
     let accepted = 0;
     let refusedAsFull = 0;
     for (let index = 0; index < 100_000; index += 1) {
@@ -51,20 +51,20 @@ describe('RFC 9449 §11.1 memory replay store', () => {
     expect(await store.checkAndStore('flood-0', NOW + 60)).toBe(false);
     expect(await store.checkAndStore('flood-9999', NOW + 60)).toBe(false);
     // Once the window has passed, the room is reused and the bound still holds.
-    time.now = NOW + 61;
+    clock.set(NOW + 61);
     for (let index = 0; index < 10_000; index += 1) {
-      expect(await store.checkAndStore(`later-${index}`, time.now + 60)).toBe(true);
+      expect(await store.checkAndStore(`later-${index}`, clock.now() + 60)).toBe(true);
     }
     expect(store.size).toBe(10_000);
-    await expect(store.checkAndStore('one-too-many', time.now + 60)).rejects.toThrow(ReplayStoreFullError);
+    await expect(store.checkAndStore('one-too-many', clock.now() + 60)).rejects.toThrow(ReplayStoreFullError);
   });
 
   it('makes room by dropping the oldest entry once it has expired', async () => {
-    const { time, store } = storeAt(NOW, 3);
+    const { clock, store } = storeAt(NOW, 3);
     await store.checkAndStore('a', NOW + 10);
     await store.checkAndStore('b', NOW + 20);
     await store.checkAndStore('c', NOW + 30);
-    time.now = NOW + 15;
+    clock.set(NOW + 15);
     expect(await store.checkAndStore('d', NOW + 75)).toBe(true);
     expect(await store.checkAndStore('b', NOW + 20)).toBe(false);
     expect(await store.checkAndStore('c', NOW + 30)).toBe(false);
@@ -72,20 +72,20 @@ describe('RFC 9449 §11.1 memory replay store', () => {
   });
 
   it('sweeps an expired entry that is not the oldest before refusing', async () => {
-    const { time, store } = storeAt(NOW, 3);
+    const { clock, store } = storeAt(NOW, 3);
     await store.checkAndStore('long-1', NOW + 100);
     await store.checkAndStore('short', NOW + 10);
     await store.checkAndStore('long-2', NOW + 100);
-    time.now = NOW + 15;
+    clock.set(NOW + 15);
     expect(await store.checkAndStore('new', NOW + 75)).toBe(true);
     expect(await store.checkAndStore('long-1', NOW + 100)).toBe(false);
     expect(await store.checkAndStore('long-2', NOW + 100)).toBe(false);
   });
 
   it('reuses the slot of an expired jti seen again without needing room', async () => {
-    const { time, store } = storeAt(NOW, 1);
+    const { clock, store } = storeAt(NOW, 1);
     await store.checkAndStore('a', NOW + 10);
-    time.now = NOW + 11;
+    clock.set(NOW + 11);
     expect(await store.checkAndStore('a', NOW + 71)).toBe(true);
     expect(store.size).toBe(1);
   });

@@ -1,4 +1,4 @@
-import { createVerifier, fromNodeRequest, TokenError, type VerifierOptions } from 'tokenwarden';
+import { createVerifier, fromNodeRequest, type VerifierOptions } from 'tokenwarden';
 import {
   createDpopProof,
   createTestIssuer,
@@ -7,9 +7,9 @@ import {
   type TestIssuer,
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedClock, NOW } from '../support/clock.js';
+import { expectRejection, rejectionOf } from '../support/rejection.js';
 
-const NOW = 1_800_000_000;
-const clock = () => NOW;
 const URL_SEEN = 'http://api.example.test/api/private';
 /** RFC 8705 §3.1: an mTLS-bound token names its client certificate's SHA-256 thumbprint. */
 const CERTIFICATE_BINDING = { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' };
@@ -17,7 +17,7 @@ const CERTIFICATE_BINDING = { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89j
 let issuer: TestIssuer;
 let key: DpopKey;
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock });
+  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
   key = await generateDpopKey('ES256');
 });
 afterAll(() => issuer.close());
@@ -27,7 +27,7 @@ function verifier(overrides: Partial<VerifierOptions> = {}) {
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
-    clock,
+    clock: fixedClock,
     ...overrides,
   });
 }
@@ -38,18 +38,9 @@ function request(authorization: string, proof?: string) {
   return fromNodeRequest({ method: 'GET', url: '/api/private', headers });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(outcome, 'the token was accepted').toBeInstanceOf(TokenError);
-  return outcome as TokenError;
-}
-
 /** Verifies `token` twice, so the second attempt is answered from the verified-token cache. */
 async function verifiedTwice(verify: (token: string) => Promise<unknown>, token: string) {
-  return [await rejection(verify(token)), await rejection(verify(token))];
+  return [await rejectionOf(verify(token)), await rejectionOf(verify(token))];
 }
 
 describe('RFC 9449 §7.2 verify() never turns a sender-constrained token into a bearer token', () => {
@@ -74,7 +65,7 @@ describe('RFC 9449 §7.2 verify() never turns a sender-constrained token into a 
 
   it('refuses a token with any cnf member, even one it cannot read', async () => {
     const token = await issuer.signToken({ cnf: 'bound' });
-    expect((await rejection(verifier().verify(token))).code).toBe('dpop_binding_mismatch');
+    await expectRejection(verifier().verify(token), 'dpop_binding_mismatch');
   });
 
   it('refuses a bound token that authenticate() accepted with its proof and cached', async () => {
@@ -82,7 +73,7 @@ describe('RFC 9449 §7.2 verify() never turns a sender-constrained token into a 
     const tokenVerifier = verifier();
     const proof = await createDpopProof({ key, method: 'GET', url: URL_SEEN, accessToken: token, iat: NOW });
     expect((await tokenVerifier.authenticate(request(`DPoP ${token}`, proof)))?.scheme).toBe('DPoP');
-    expect((await rejection(tokenVerifier.verify(token))).code).toBe('dpop_binding_mismatch');
+    await expectRejection(tokenVerifier.verify(token), 'dpop_binding_mismatch');
   });
 
   it("refuses every token in 'required' mode, pointing to authenticate(request), also from the cache", async () => {
@@ -116,15 +107,13 @@ describe('RFC 8705 a certificate-bound token is never accepted without its certi
   it('authenticate() refuses a token with cnf x5t#S256 sent as Bearer in disabled mode', async () => {
     const token = await issuer.signToken({ cnf: CERTIFICATE_BINDING });
     const tokenVerifier = verifier({ dpop: { mode: 'disabled' } });
-    expect((await rejection(tokenVerifier.authenticate(request(`Bearer ${token}`)))).code).toBe(
-      'dpop_binding_mismatch',
-    );
+    await expectRejection(tokenVerifier.authenticate(request(`Bearer ${token}`)), 'dpop_binding_mismatch');
   });
 
   it('authenticate() refuses a token bound both to a DPoP key and a certificate, even with a valid proof', async () => {
     const token = await issuer.signToken({ cnf: { jkt: key.thumbprint, ...CERTIFICATE_BINDING } });
     const proof = await createDpopProof({ key, method: 'GET', url: URL_SEEN, accessToken: token, iat: NOW });
-    const error = await rejection(verifier().authenticate(request(`DPoP ${token}`, proof)));
+    const error = await rejectionOf(verifier().authenticate(request(`DPoP ${token}`, proof)));
     expect(error.code).toBe('dpop_binding_mismatch');
   });
 });

@@ -3,7 +3,6 @@ import {
   createVerifier,
   fromNodeRequest,
   type ResourceRequest,
-  TokenError,
   type Verifier,
   type VerifierOptions,
 } from 'tokenwarden';
@@ -17,15 +16,15 @@ import {
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../examples/express/app.js';
+import { fixedClock, NOW } from '../support/clock.js';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /**
  * RFC 9449 §11.1 across a cluster: several instances of one API, each with its own verifier and
  * its own Redis connection, share one replay store, so a proof spent on one is refused by all.
  */
 
-const NOW = 1_790_000_000;
-const clock = () => NOW;
 /** The URL clients use; the load balancer in front of the instances answers on it. */
 const PUBLIC_BASE_URL = 'https://api.example.test';
 const PUBLIC_URL = `${PUBLIC_BASE_URL}/api/private`;
@@ -50,8 +49,11 @@ async function instanceOptions(): Promise<VerifierOptions> {
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
-    clock,
-    dpop: { replayStore: createRedisReplayStore({ client, clock }), publicBaseUrl: PUBLIC_BASE_URL },
+    clock: fixedClock,
+    dpop: {
+      replayStore: createRedisReplayStore({ client, clock: fixedClock }),
+      publicBaseUrl: PUBLIC_BASE_URL,
+    },
   };
 }
 
@@ -67,15 +69,6 @@ function request(dpop: string): ResourceRequest {
   });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => expect.fail('expected the proof to be refused'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
-
 describe.skipIf(skipWithoutRedis)(
   'RFC 9449 §11.1 replay detection across instances sharing one Redis',
   () => {
@@ -84,7 +77,7 @@ describe.skipIf(skipWithoutRedis)(
 
     beforeAll(async () => {
       redis = await startRedisServer();
-      issuer = await createTestIssuer({ clock });
+      issuer = await createTestIssuer({ clock: fixedClock });
       key = await generateDpopKey();
       token = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
       instanceA = createVerifier(await instanceOptions());
@@ -101,7 +94,7 @@ describe.skipIf(skipWithoutRedis)(
       const dpop = await proof();
       const accepted = await instanceA.authenticate(request(dpop));
       expect(accepted?.dpop?.thumbprint).toBe(key.thumbprint);
-      const error = await refusal(instanceB.authenticate(request(dpop)));
+      const error = await rejectionOf(instanceB.authenticate(request(dpop)));
       expect(error.code).toBe('dpop_proof_invalid');
       expect(error.message).toMatch(/already used/);
       expect(error.wwwAuthenticate).toContain('DPoP error="invalid_dpop_proof"');

@@ -1,19 +1,14 @@
 import { createVerifier, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  createManualClock,
-  type EventRecorder,
-  type ManualClock,
-  randomKid,
-  recordEvents,
-} from '../jwks/jwks-fixtures.js';
+import { type EventRecorder, randomKid, recordEvents } from '../jwks/jwks-fixtures.js';
+import { createManualClock, type ManualClock } from '../support/clock.js';
+import { outcomeOf } from '../support/rejection.js';
 import {
   COOLDOWN,
   closeAfterTest,
   FETCH_DEADLINE_MS,
   KEY_UNAVAILABLE_CODES,
-  outcomeOf,
   PAST_FRESHNESS,
 } from './fault-fixtures.js';
 import { createFlakyJwksServer, type FlakyJwksServer } from './flaky-jwks-server.js';

@@ -1,13 +1,8 @@
 import { type AsymmetricAlgorithm, createVerifier, type TokenErrorCode, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterEach } from 'vitest';
-import {
-  createManualClock,
-  type EventRecorder,
-  type ManualClock,
-  randomKid,
-  watchKeySetFetches,
-} from '../jwks/jwks-fixtures.js';
+import { type EventRecorder, randomKid, watchKeySetFetches } from '../jwks/jwks-fixtures.js';
+import { createManualClock, type ManualClock } from '../support/clock.js';
 import {
   createFlakyJwksServer,
   type FlakyJwksServer,
@@ -97,12 +92,4 @@ export async function setUpFaultyJwks(options: FaultSetupOptions = {}): Promise<
 /** Registers something to close after the current test. */
 export function closeAfterTest(item: { close(): Promise<void> }): void {
   running.push(item);
-}
-
-/** Resolves with the error code a verification ended with, or `'verified'`. */
-export async function outcomeOf(verifier: Verifier, token: string): Promise<string> {
-  return verifier.verify(token).then(
-    () => 'verified',
-    (error: unknown) => (error as { code?: string }).code ?? `not a TokenError: ${String(error)}`,
-  );
 }

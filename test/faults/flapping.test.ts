@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COOLDOWN, KEY_UNAVAILABLE_CODES, outcomeOf, setUpFaultyJwks } from './fault-fixtures.js';
+import { outcomeOf } from '../support/rejection.js';
+import { COOLDOWN, KEY_UNAVAILABLE_CODES, setUpFaultyJwks } from './fault-fixtures.js';
 
 /** Seconds of (injected) time simulated, and the step between bursts of traffic. */
 const DURATION = 300;

@@ -1,10 +1,10 @@
 import type { TokenErrorCode } from 'tokenwarden';
 import { describe, expect, it } from 'vitest';
+import { outcomeOf } from '../support/rejection.js';
 import {
   COOLDOWN,
   type FaultSetup,
   KEY_UNAVAILABLE_CODES,
-  outcomeOf,
   PAST_FRESHNESS,
   setUpFaultyJwks,
 } from './fault-fixtures.js';

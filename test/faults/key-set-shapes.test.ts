@@ -1,7 +1,8 @@
 import type { JSONWebKeySet } from 'jose';
 import { generateTestKey, type TestIssuer } from 'tokenwarden/testing';
 import { describe, expect, it } from 'vitest';
-import { COOLDOWN, outcomeOf, setUpFaultyJwks } from './fault-fixtures.js';
+import { outcomeOf } from '../support/rejection.js';
+import { COOLDOWN, setUpFaultyJwks } from './fault-fixtures.js';
 
 /** The issuer's key set with every `kid` left out. */
 function withoutKids(issuer: TestIssuer): () => JSONWebKeySet {

@@ -4,7 +4,8 @@ import { createVerifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { describe, expect, it } from 'vitest';
 import { recordEvents } from '../jwks/jwks-fixtures.js';
-import { closeAfterTest, outcomeOf, setUpFaultyJwks } from './fault-fixtures.js';
+import { outcomeOf } from '../support/rejection.js';
+import { closeAfterTest, setUpFaultyJwks } from './fault-fixtures.js';
 
 /** The most redirects one metadata fetch follows (docs/jwks.md). */
 const MAX_REDIRECTS = 5;

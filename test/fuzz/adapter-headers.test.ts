@@ -4,6 +4,7 @@ import type { VerifierOptions } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
+import { assembleJws } from '../support/jws.js';
 import { fuzzRuns, fuzzTimeout } from './campaign.js';
 
 /** Cases per framework in `npm test`; `npm run fuzz` raises it through FUZZ_RUNS. */
@@ -30,7 +31,6 @@ const anyHeaderText = (maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...HEADER_VALUE_BYTES), maxLength });
 const base64url = (maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...BASE64URL_ALPHABET.split('')), maxLength });
-const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
 
 /** Schemes real clients send, their case and spelling variants, and random words. */
 const scheme = fc.oneof(
@@ -73,7 +73,7 @@ const tokenLike = fc.oneof(
       fc.dictionary(fc.constantFrom('iss', 'aud', 'exp', 'nbf', 'scope', 'cnf', '__proto__'), fc.jsonValue()),
       base64url(200),
     )
-    .map(([header, payload, signature]) => `${encodeJson(header)}.${encodeJson(payload)}.${signature}`),
+    .map(([header, payload, signature]) => assembleJws(header, payload, signature)),
 );
 
 /** A credential header value: random text, a scheme and a token-like value, or something huge. */

@@ -2,12 +2,8 @@ import { HttpResponse, http } from 'msw';
 import { createVerifier, type JwksCacheOptions, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createFaultServer,
-  createManualClock,
-  type ManualClock,
-  watchKeySetFetches,
-} from './jwks-fixtures.js';
+import { createManualClock, type ManualClock } from '../support/clock.js';
+import { createFaultServer, watchKeySetFetches } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 const issuers: TestIssuer[] = [];

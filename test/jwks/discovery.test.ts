@@ -2,7 +2,8 @@ import { HttpResponse, http } from 'msw';
 import { createVerifier, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createFaultServer, type EventRecorder, expectTokenError, recordEvents } from './jwks-fixtures.js';
+import { expectRejection } from '../support/rejection.js';
+import { createFaultServer, type EventRecorder, recordEvents } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 let issuer: TestIssuer;
@@ -101,7 +102,7 @@ describe('OpenID Connect Discovery 1.0 §4 and RFC 8414 §3: finding the jwks_ur
     serveDiscoveryDocument({ issuer: 'https://attacker.example/', jwks_uri: attackerJwks });
     const { verifier, events } = verifierFor();
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestsTo(attackerJwks)).toBe(0);
     expect(events.ofType('jwks_fetch_failed')[0]?.reason).toBe('discovery document names a different issuer');
@@ -111,7 +112,7 @@ describe('OpenID Connect Discovery 1.0 §4 and RFC 8414 §3: finding the jwks_ur
     serveDiscoveryDocument({ issuer: issuer.issuer.replace(/\/$/, ''), jwks_uri: issuer.jwksUri });
     const { verifier } = verifierFor();
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
     expect(faults.requestsTo(issuer.jwksUri)).toBe(0);
   });
 
@@ -119,7 +120,7 @@ describe('OpenID Connect Discovery 1.0 §4 and RFC 8414 §3: finding the jwks_ur
     serveDiscoveryDocument({ issuer: issuer.issuer });
     const { verifier, events } = verifierFor();
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
     expect(events.ofType('jwks_fetch_failed')[0]?.reason).toBe('discovery document has no jwks_uri');
   });
 });
@@ -131,7 +132,7 @@ describe('RFC 8414 §2: the jwks_uri must be https', () => {
     serveDiscoveryDocument({ issuer: issuer.issuer, jwks_uri: plainHttpJwks });
     const { verifier, events } = verifierFor();
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestsTo(plainHttpJwks)).toBe(0);
     expect(events.ofType('jwks_fetch_failed')[0]).toMatchObject({ uri: plainHttpJwks, servingStale: false });
@@ -160,7 +161,7 @@ describe('RFC 8414 §2: the jwks_uri must be https', () => {
     serveDiscoveryDocument({ issuer: issuer.issuer, jwks_uri: httpsJwks });
     const { verifier, events } = verifierFor();
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
     expect(events.ofType('jwks_fetch_failed')[0]?.reason).toBe(
       'metadata URL redirected to a URL that is not https',
     );

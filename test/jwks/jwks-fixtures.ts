@@ -1,30 +1,8 @@
-import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
-import { base64url, type JSONWebKeySet, type JWK } from 'jose';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import type { JSONWebKeySet, JWK } from 'jose';
 import { type SetupServer, setupServer } from 'msw/node';
-import { TokenError, type TokenErrorCode, type TokenwardenEvent } from 'tokenwarden';
-import { expect } from 'vitest';
-
-/** A fixed start time (seconds since the epoch) so every run sees the same timeline. */
-export const START_TIME = 1_800_000_000;
-
-/** A clock the test moves by hand, shared by the test issuer (for `iat`/`exp`) and the verifier. */
-export interface ManualClock {
-  /** The current time in seconds since the epoch; pass this as the `clock` option. */
-  readonly now: () => number;
-  /** Moves time forward by `seconds`. */
-  advance(seconds: number): void;
-}
-
-/** Creates a {@link ManualClock} starting at {@link START_TIME}. */
-export function createManualClock(start = START_TIME): ManualClock {
-  let current = start;
-  return {
-    now: () => current,
-    advance(seconds) {
-      current += seconds;
-    },
-  };
-}
+import type { TokenwardenEvent } from 'tokenwarden';
+import { signJws } from '../support/jws.js';
 
 /** Events received through `onEvent`, with a filter by type. */
 export interface EventRecorder {
@@ -160,17 +138,6 @@ export function createKeyServerStub(
   return stub;
 }
 
-/** Asserts that `promise` rejects with a {@link TokenError} carrying `code`, and returns that error. */
-export async function expectTokenError(promise: Promise<unknown>, code: TokenErrorCode): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  expect((error as TokenError).code).toBe(code);
-  return error as TokenError;
-}
-
 /**
  * An msw server that lets every request it has no handler for reach the network (the real test
  * issuer on 127.0.0.1) and remembers the URL of every request, mocked or not, so tests can count
@@ -227,14 +194,10 @@ export interface ShortRsaKey {
 export function createShortRsaKey(kid: string): ShortRsaKey {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const publicJwk: JWK = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
   return {
     publicJwk,
     publicKey,
-    signToken(claims) {
-      const signingInput = `${encodeJson({ alg: 'RS256', kid, typ: 'at+jwt' })}.${encodeJson(claims)}`;
-      const signature = sign('sha256', Buffer.from(signingInput), privateKey);
-      return `${signingInput}.${base64url.encode(signature)}`;
-    },
+    signToken: (claims) =>
+      signJws({ alg: 'RS256', privateKey }, { alg: 'RS256', kid, typ: 'at+jwt' }, claims),
   };
 }

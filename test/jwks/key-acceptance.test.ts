@@ -4,13 +4,9 @@ import { HttpResponse, http } from 'msw';
 import { createVerifier, type Verifier } from 'tokenwarden';
 import { createTestIssuer, generateTestKey, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createFaultServer,
-  createShortRsaKey,
-  type EventRecorder,
-  expectTokenError,
-  recordEvents,
-} from './jwks-fixtures.js';
+import { fixedClock, NOW } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { createFaultServer, createShortRsaKey, type EventRecorder, recordEvents } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 let issuer: TestIssuer;
@@ -19,9 +15,14 @@ let verifier: Verifier;
 
 beforeAll(() => faults.msw.listen({ onUnhandledRequest: 'bypass' }));
 beforeEach(async () => {
-  issuer = await createTestIssuer({ algorithms: ['RS256', 'ES256'] });
+  issuer = await createTestIssuer({ algorithms: ['RS256', 'ES256'], clock: fixedClock });
   events = recordEvents();
-  verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, onEvent: events.listener });
+  verifier = createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    clock: fixedClock,
+    onEvent: events.listener,
+  });
 });
 afterEach(async () => {
   faults.reset();
@@ -38,8 +39,7 @@ function publishAlongside(...extraKeys: JWK[]): void {
 
 /** The standard claims of a token the verifier would otherwise accept. */
 function acceptableClaims(): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { iss: issuer.issuer, aud: issuer.audience, sub: 'someone', iat: now, exp: now + 600 };
+  return { iss: issuer.issuer, aud: issuer.audience, sub: 'someone', iat: NOW, exp: NOW + 600 };
 }
 
 describe('RFC 7517 §5 key set contents: only public signature keys are trusted', () => {
@@ -52,7 +52,7 @@ describe('RFC 7517 §5 key set contents: only public signature keys are trusted'
       .setProtectedHeader({ alg: 'RS256', kid: 'leaked-key', typ: 'at+jwt' })
       .sign(leaked.privateKey);
 
-    await expectTokenError(verifier.verify(signedWithLeakedKey), 'key_not_found');
+    await expectRejection(verifier.verify(signedWithLeakedKey), 'key_not_found');
 
     expect(events.ofType('jwks_key_ignored')).toEqual([
       { type: 'jwks_key_ignored', uri: issuer.jwksUri, kid: 'leaked-key', reason: 'has private key members' },
@@ -116,13 +116,13 @@ describe('RFC 7518 §3.3 and RFC 8725 §3.5: RSA keys shorter than 2048 bits', (
     const shortKey = createShortRsaKey('short-rsa-key');
     publishAlongside(shortKey.publicJwk);
 
-    await expectTokenError(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
+    await expectRejection(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
   });
 
   it('leaves the short key out of the set when it is fetched, with a jwks_key_ignored event', async () => {
     const shortKey = createShortRsaKey('short-rsa-key');
     publishAlongside(shortKey.publicJwk);
-    await expectTokenError(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
+    await expectRejection(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
 
     expect(events.ofType('jwks_key_ignored')).toEqual([
       {
@@ -137,7 +137,7 @@ describe('RFC 7518 §3.3 and RFC 8725 §3.5: RSA keys shorter than 2048 bits', (
   it('keeps trusting the 2048-bit keys of the same set', async () => {
     const shortKey = createShortRsaKey('short-rsa-key');
     publishAlongside(shortKey.publicJwk);
-    await expectTokenError(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
+    await expectRejection(verifier.verify(shortKey.signToken(acceptableClaims())), 'key_not_found');
 
     await expect(verifier.verify(await issuer.signToken({}, { alg: 'RS256' }))).resolves.toBeDefined();
   });
@@ -153,7 +153,7 @@ describe('RFC 7515 §4.1.4: choosing a key for a token without kid', () => {
   it('refuses to guess when several keys fit the token algorithm', async () => {
     await issuer.rotateKeys({ keepPrevious: true });
 
-    await expectTokenError(
+    await expectRejection(
       verifier.verify(await issuer.signToken({}, { alg: 'ES256', kid: null })),
       'key_not_found',
     );

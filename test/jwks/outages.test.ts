@@ -2,14 +2,9 @@ import { delay, HttpResponse, http } from 'msw';
 import { createVerifier, type JwksCacheOptions, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createFaultServer,
-  createManualClock,
-  type EventRecorder,
-  expectTokenError,
-  type ManualClock,
-  watchKeySetFetches,
-} from './jwks-fixtures.js';
+import { createManualClock, type ManualClock } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { createFaultServer, type EventRecorder, watchKeySetFetches } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 let issuer: TestIssuer | undefined;
@@ -69,7 +64,7 @@ describe('JWKS down before the first fetch', () => {
     setup.takeJwksDown();
 
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const error = await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+      const error = await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
       expect(error.status).toBe(503);
       setup.clock.advance(10);
     }
@@ -79,16 +74,16 @@ describe('JWKS down before the first fetch', () => {
     const setup = await setUp();
     setup.takeJwksDown();
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     for (let attempt = 0; attempt < 50; attempt += 1) {
-      await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+      await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     }
     setup.clock.advance(29);
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.jwksRequests()).toBe(1);
 
     setup.clock.advance(1);
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.jwksRequests()).toBe(2);
   });
 
@@ -96,7 +91,7 @@ describe('JWKS down before the first fetch', () => {
     const setup = await setUp();
     setup.takeJwksDown();
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
 
     expect(setup.events.ofType('jwks_fetch_failed')).toEqual([
       {
@@ -112,7 +107,7 @@ describe('JWKS down before the first fetch', () => {
     const setup = await setUp();
     faults.msw.use(http.get(`${setup.issuer.issuer}.well-known/*`, () => HttpResponse.error()));
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.jwksRequests()).toBe(0);
     expect(setup.events.ofType('jwks_fetch_failed')[0]).toMatchObject({
       uri: setup.issuer.issuer,
@@ -123,7 +118,7 @@ describe('JWKS down before the first fetch', () => {
   it('recovers on its own once the key set is back', async () => {
     const setup = await setUp();
     setup.takeJwksDown();
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
 
     faults.msw.resetHandlers();
     setup.clock.advance(30);
@@ -189,7 +184,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
 
     setup.clock.advance(1);
-    const error = await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    const error = await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(error.status).toBe(503);
   });
 
@@ -201,7 +196,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     setup.clock.advance(600 + 119);
     await expect(setup.verifyFreshToken()).resolves.toBeDefined();
     setup.clock.advance(1);
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
   });
 
   it('serves no stale keys at all with staleIfError 0', async () => {
@@ -210,7 +205,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     setup.takeJwksDown();
     setup.clock.advance(600);
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
   });
 
   it('recovers on its own once the key set is back, even after failing closed', async () => {
@@ -218,7 +213,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     await setup.verifyFreshToken();
     setup.takeJwksDown();
     setup.clock.advance(600 + 3600);
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
 
     faults.msw.resetHandlers();
     setup.clock.advance(30);
@@ -239,13 +234,13 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
 
     setup.clock.advance(29);
     const unknownKid = () => setup.issuer.signToken({}, { kid: 'not-published' });
-    await expectTokenError(setup.verifier.verify(await unknownKid()), 'key_not_found');
+    await expectRejection(setup.verifier.verify(await unknownKid()), 'key_not_found');
     await setup.settled();
     expect(setup.jwksRequests()).toBe(2);
     expect(setup.events.ofType('jwks_cooldown')).toHaveLength(1);
 
     setup.clock.advance(1);
-    await expectTokenError(setup.verifier.verify(await unknownKid()), 'key_not_found');
+    await expectRejection(setup.verifier.verify(await unknownKid()), 'key_not_found');
     expect(setup.jwksRequests()).toBe(3);
   });
 
@@ -257,7 +252,7 @@ describe('JWKS down after the first fetch: stale-if-error, bounded', () => {
     await setup.verifyFreshToken();
     setup.clock.advance(30);
 
-    await expectTokenError(
+    await expectRejection(
       setup.verifier.verify(await setup.issuer.signToken({}, { kid: 'not-published' })),
       'key_not_found',
     );
@@ -274,7 +269,7 @@ describe('JWKS slow to answer: the fetch times out', () => {
       }),
     );
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.events.ofType('jwks_fetch_failed')[0]?.reason).toBe('timed out after 500 ms');
   });
 
@@ -287,7 +282,7 @@ describe('JWKS slow to answer: the fetch times out', () => {
       }),
     );
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.events.ofType('jwks_fetch_failed')[0]?.reason).toBe('timed out after 500 ms');
   });
 
@@ -300,7 +295,7 @@ describe('JWKS slow to answer: the fetch times out', () => {
       }),
     );
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.jwksRequests()).toBe(0);
   });
 
@@ -383,7 +378,7 @@ describe('JWKS garbage responses count as failures', () => {
     const setup = await setUp({ maxResponseBytes: MAX_RESPONSE_BYTES });
     faults.msw.use(http.get(setup.issuer.jwksUri, () => respond(setup.issuer)));
 
-    await expectTokenError(setup.verifyFreshToken(), 'jwks_unavailable');
+    await expectRejection(setup.verifyFreshToken(), 'jwks_unavailable');
     expect(setup.jwksRequests()).toBe(1);
     expect(setup.events.ofType('jwks_fetch_failed')).toHaveLength(1);
     expect(setup.events.ofType('jwks_fetched')).toHaveLength(0);

@@ -1,6 +1,8 @@
-import { createJwksProvider, type TokenError } from 'tokenwarden';
+import { createJwksProvider } from 'tokenwarden';
 import { createTestIssuer } from 'tokenwarden/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../support/clock.js';
+import { rejectionOf } from '../support/rejection.js';
 import { createKeyServerStub, type KeyServerStub } from './jwks-fixtures.js';
 
 let keyServer: KeyServerStub | undefined;
@@ -19,14 +21,14 @@ describe('a key provider whose clock stops reading a finite time fails closed', 
     try {
       const stub = createKeyServerStub(() => issuer.jwks());
       keyServer = stub;
-      let now = 1_700_000_000;
-      const provider = createJwksProvider({ jwksUri: stub.jwksUri, fetch: stub.fetch, clock: () => now });
+      const clock = createManualClock();
+      const provider = createJwksProvider({ jwksUri: stub.jwksUri, fetch: stub.fetch, clock: clock.now });
       const kid = issuer.jwks().keys[0]?.kid;
       const key = await provider.getKey(kid, 'ES256');
 
-      now = reading;
+      clock.set(reading);
 
-      const refusal = (await provider.getKey(kid, 'ES256').catch((error: unknown) => error)) as TokenError;
+      const refusal = await rejectionOf(provider.getKey(kid, 'ES256'));
       expect(refusal.code).toBe('jwks_unavailable');
       expect(provider.isCurrentKey?.(key)).toBe(false);
       expect(provider.currentKey?.(kid, 'ES256')).toBeUndefined();

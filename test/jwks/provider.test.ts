@@ -1,12 +1,14 @@
 import { createJwksProvider, createVerifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock, expectTokenError, randomKid, recordEvents } from './jwks-fixtures.js';
+import { createManualClock, fixedClock } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { randomKid, recordEvents } from './jwks-fixtures.js';
 
 let issuer: TestIssuer;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256', 'EdDSA'] });
+  issuer = await createTestIssuer({ algorithms: ['ES256', 'EdDSA'], clock: fixedClock });
 });
 afterAll(() => issuer.close());
 
@@ -34,7 +36,7 @@ describe('createJwksProvider used on its own', () => {
   it('refuses a published key for an algorithm that does not fit it (RFC 8725 §3.1)', async () => {
     const provider = createJwksProvider({ jwksUri: issuer.jwksUri });
 
-    await expectTokenError(provider.getKey(kidFor('ES256'), 'EdDSA'), 'key_not_found');
+    await expectRejection(provider.getKey(kidFor('ES256'), 'EdDSA'), 'key_not_found');
   });
 
   it('discovers the key set from the issuer when no jwksUri is given', async () => {
@@ -72,7 +74,7 @@ describe('createJwksProvider used on its own', () => {
   });
 
   it('can back several verifiers through the keyProvider option, sharing one cache', async () => {
-    const clock = createManualClock(Math.floor(Date.now() / 1000));
+    const clock = createManualClock();
     const before = issuer.requests.jwks;
     const keyProvider = createJwksProvider({ jwksUri: issuer.jwksUri, clock: clock.now });
     const verifiers = ['https://api.example.test', 'https://other-api.example.test'].map((audience) =>
@@ -84,7 +86,7 @@ describe('createJwksProvider used on its own', () => {
         await issuer.signToken({ aud: ['https://api.example.test', 'https://other-api.example.test'] }),
       );
     }
-    await expectTokenError(keyProvider.getKey(randomKid(), 'ES256'), 'key_not_found');
+    await expectRejection(keyProvider.getKey(randomKid(), 'ES256'), 'key_not_found');
 
     // One fetch for both verifiers, and the refetch an unknown kid makes at once after it.
     expect(issuer.requests.jwks - before).toBe(2);

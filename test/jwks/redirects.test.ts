@@ -2,7 +2,8 @@ import { HttpResponse, http } from 'msw';
 import { createVerifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createFaultServer, expectTokenError, recordEvents } from './jwks-fixtures.js';
+import { expectRejection } from '../support/rejection.js';
+import { createFaultServer, recordEvents } from './jwks-fixtures.js';
 
 const faults = createFaultServer();
 let issuer: TestIssuer;
@@ -47,7 +48,7 @@ describe('Metadata redirects are followed hop by hop, and every hop must be http
     faults.msw.use(redirect(first, plainHttpHop), redirect(plainHttpHop, last), keySetAt(last));
     const { verifier, events } = verifierFor(first);
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestedUrls).toEqual([first]);
     expect(events.ofType('jwks_fetch_failed').map((event) => event.reason)).toEqual([
@@ -67,7 +68,7 @@ describe('Metadata redirects are followed hop by hop, and every hop must be http
     );
     const { verifier } = verifierFor(undefined);
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestsTo(plainHttpHop)).toBe(0);
     expect(faults.requestsTo(last)).toBe(0);
@@ -89,7 +90,7 @@ describe('Metadata redirects are followed hop by hop, and every hop must be http
     );
     const { verifier, events } = verifierFor(undefined);
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestsTo(discovered)).toBe(1);
     expect(faults.requestsTo(plainHttpHop)).toBe(0);
@@ -136,7 +137,7 @@ describe('Metadata redirects are followed hop by hop, and every hop must be http
       onEvent: events.listener,
     });
 
-    await expectTokenError(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
+    await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
     expect(events.ofType('jwks_fetch_failed').map((event) => event.reason)).toEqual([
       'fetch followed redirects on its own; their hops cannot be checked',
     ]);

@@ -1,13 +1,12 @@
 import { createVerifier, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock, type ManualClock } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
 import {
   createKeyServerStub,
-  createManualClock,
-  expectTokenError,
   type KeyServerStub,
   type KeySetFetchWatch,
-  type ManualClock,
   watchKeySetFetches,
 } from './jwks-fixtures.js';
 
@@ -140,8 +139,8 @@ describe('JWKS stale-while-revalidate: a token whose key is at hand never waits 
     expect(setup.fetches.started()).toBe(2);
     await setup.fetches.settled();
 
-    await expectTokenError(setup.verifier.verify(cached), 'key_not_found');
-    await expectTokenError(setup.verifier.verify(uncached), 'key_not_found');
+    await expectRejection(setup.verifier.verify(cached), 'key_not_found');
+    await expectRejection(setup.verifier.verify(uncached), 'key_not_found');
   });
 
   it('still fails closed with jwks_unavailable past staleIfError while a background refresh hangs', async () => {
@@ -155,7 +154,7 @@ describe('JWKS stale-while-revalidate: a token whose key is at hand never waits 
     const pastStaleIfError = setup.verifier.verify(await setup.issuer.signToken());
     setup.keyServer.release();
 
-    const error = await expectTokenError(pastStaleIfError, 'jwks_unavailable');
+    const error = await expectRejection(pastStaleIfError, 'jwks_unavailable');
     expect(error.status).toBe(503);
   });
 

@@ -1,15 +1,9 @@
 import { createVerifier, type JwksCacheOptions, type Verifier } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createManualClock,
-  type EventRecorder,
-  expectTokenError,
-  type KeySetFetchWatch,
-  type ManualClock,
-  randomKid,
-  watchKeySetFetches,
-} from './jwks-fixtures.js';
+import { createManualClock, type ManualClock } from '../support/clock.js';
+import { expectRejection } from '../support/rejection.js';
+import { type EventRecorder, type KeySetFetchWatch, randomKid, watchKeySetFetches } from './jwks-fixtures.js';
 
 let issuer: TestIssuer | undefined;
 
@@ -52,7 +46,7 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     await verifier.verify(await issuer.signToken());
     clock.advance(30);
 
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(2);
   });
 
@@ -60,14 +54,14 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     const { issuer, clock, events, verifier } = await setUp();
     await verifier.verify(await issuer.signToken());
     clock.advance(30);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(2);
 
     const flood = await Promise.all(Array.from({ length: 1000 }, () => tokenWithUnknownKid(issuer)));
     // Spread the flood over 25 of the 30 cooldown seconds.
     for (const [index, token] of flood.entries()) {
       if (index % 40 === 39) clock.advance(1);
-      await expectTokenError(verifier.verify(token), 'key_not_found');
+      await expectRejection(verifier.verify(token), 'key_not_found');
     }
 
     expect(issuer.requests.jwks).toBe(2);
@@ -79,7 +73,7 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     const { issuer, clock, verifier } = await setUp();
     await verifier.verify(await issuer.signToken());
     clock.advance(30);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
 
     const flood = await Promise.all(Array.from({ length: 1000 }, () => tokenWithUnknownKid(issuer)));
     const outcomes = await Promise.allSettled(flood.map((token) => verifier.verify(token)));
@@ -95,15 +89,15 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     const { issuer, clock, verifier } = await setUp();
     await verifier.verify(await issuer.signToken());
     clock.advance(30);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
 
     clock.advance(29);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(2);
 
     clock.advance(1);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(3);
   });
 
@@ -111,13 +105,13 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     const { issuer, clock, verifier } = await setUp({ cooldown: 5 });
     await verifier.verify(await issuer.signToken());
     clock.advance(5);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     clock.advance(4);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(2);
 
     clock.advance(1);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(3);
   });
 
@@ -125,7 +119,7 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
     const { issuer, clock, verifier } = await setUp();
     await verifier.verify(await issuer.signToken());
     clock.advance(30);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
 
     await expect(verifier.verify(await issuer.signToken({ sub: 'still-fine' }))).resolves.toMatchObject({
       claims: { sub: 'still-fine' },
@@ -136,8 +130,8 @@ describe('JWKS unknown kid: one refetch, then a cooldown', () => {
   it('counts the first fetch of a cold cache as the refetch for an unknown kid', async () => {
     const { issuer, verifier } = await setUp();
 
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
   });
 });
@@ -164,14 +158,14 @@ describe('JWKS rotation picked up at once: the cooldown only spaces unknown-kid 
     expect(issuer.requests.jwks).toBe(2);
 
     clock.advance(0.5);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     clock.advance(29.25);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(2);
     expect(events.ofType('jwks_cooldown')).toHaveLength(2);
 
     clock.advance(0.25);
-    await expectTokenError(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
+    await expectRejection(verifier.verify(await tokenWithUnknownKid(issuer)), 'key_not_found');
     expect(issuer.requests.jwks).toBe(3);
   });
 
@@ -202,7 +196,7 @@ describe('JWKS rotation picked up at once: the cooldown only spaces unknown-kid 
       clock.advance(window === 0 ? 0.5 : 5);
       for (const [index, token] of flood.entries()) {
         if (index % 40 === 39) clock.advance(1);
-        await expectTokenError(verifier.verify(token), 'key_not_found');
+        await expectRejection(verifier.verify(token), 'key_not_found');
       }
       fetchesPerWindow.push(issuer.requests.jwks - before);
     }
@@ -287,7 +281,7 @@ describe('JWKS key rotation', () => {
     await issuer.rotateKeys();
     await verifier.verify(await issuer.signToken());
 
-    await expectTokenError(verifier.verify(fromOldKey), 'key_not_found');
+    await expectRejection(verifier.verify(fromOldKey), 'key_not_found');
   });
 
   it('keeps accepting the previous key while the issuer still publishes it', async () => {
@@ -313,6 +307,6 @@ describe('JWKS key rotation', () => {
     await verifier.verify(fromOldKey);
     await fetches.settled();
     expect(issuer.requests.jwks).toBe(2);
-    await expectTokenError(verifier.verify(fromOldKey), 'key_not_found');
+    await expectRejection(verifier.verify(fromOldKey), 'key_not_found');
   });
 });

@@ -4,6 +4,7 @@ import type { VerifierOptions } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import * as expressExample from '../../examples/express/app.js';
 import * as fastifyExample from '../../examples/fastify/app.js';
+import { createManualClock } from '../support/clock.js';
 
 // The declarations in bench/autocannon.d.ts cover what the bench needs; the load test also bounds a
 // run by request count and reads each response, to check its status against the token sent.
@@ -90,8 +91,6 @@ export interface LoadReport {
   readonly heapAfterGc: boolean;
 }
 
-/** Seconds the manual clock starts at. */
-const START_TIME = 1_800_000_000;
 /** The test issuer serves `max-age=600`: moving past it makes the next request refetch. */
 const PAST_FRESHNESS = 601;
 /** Past the default `staleIfError` (3600 s) on top of freshness: no usable key set remains. */
@@ -118,12 +117,11 @@ interface Phase {
 export async function runLoadScenario(options: LoadScenarioOptions): Promise<LoadReport> {
   const connections = options.connections ?? 10;
   const tokensPerCategory = options.tokensPerCategory ?? 25;
-  let now = START_TIME;
-  const clock = () => now;
-  let issuer: TestIssuer = await createTestIssuer({ algorithms: ['RS256', 'ES256'], clock });
+  const clock = createManualClock();
+  let issuer: TestIssuer = await createTestIssuer({ algorithms: ['RS256', 'ES256'], clock: clock.now });
   const issuerPort = Number(new URL(issuer.issuer).port);
   let issuerRunning = true;
-  const auth: VerifierOptions = { issuer: issuer.issuer, audience: issuer.audience, clock };
+  const auth: VerifierOptions = { issuer: issuer.issuer, audience: issuer.audience, clock: clock.now };
   const app = await LOAD_FRAMEWORKS[options.framework](auth, 0, '127.0.0.1');
 
   const mint = (count: number, sign: (index: number) => Promise<string>) =>
@@ -175,7 +173,7 @@ export async function runLoadScenario(options: LoadScenarioOptions): Promise<Loa
       name: 'rotation, previous keys still published',
       enter: async () => {
         await issuer.rotateKeys({ keepPrevious: true });
-        now += PAST_FRESHNESS;
+        clock.advance(PAST_FRESHNESS);
       },
       mix: async () => ({
         ...(await currentKeyMix(200, 401, 403)),
@@ -186,7 +184,7 @@ export async function runLoadScenario(options: LoadScenarioOptions): Promise<Loa
       name: 'rotation, previous keys withdrawn',
       enter: async () => {
         await issuer.rotateKeys();
-        now += PAST_FRESHNESS;
+        clock.advance(PAST_FRESHNESS);
         // A due key set keeps answering while it is refreshed in the background, so the withdrawn
         // keys are refused once that refresh is done. A token with a new key waits for it.
         await fetch(`${app.url}${SCOPED_ROUTE}`, {
@@ -204,14 +202,14 @@ export async function runLoadScenario(options: LoadScenarioOptions): Promise<Loa
         // Mint before stopping: the issuer's keys live in its process object, not its server.
         await issuer.close();
         issuerRunning = false;
-        now += PAST_FRESHNESS;
+        clock.advance(PAST_FRESHNESS);
       },
       mix: () => currentKeyMix(200, 401, 403),
     },
     {
       name: 'key server down past stale-if-error (intended 503)',
       enter: async () => {
-        now += PAST_STALE_IF_ERROR;
+        clock.advance(PAST_STALE_IF_ERROR);
       },
       // RFC 6750 §3.1 leaves no client error to give: the key is needed before any claim is judged.
       mix: () => currentKeyMix(503, 503, 503),
@@ -219,9 +217,13 @@ export async function runLoadScenario(options: LoadScenarioOptions): Promise<Loa
     {
       name: 'key server restarted on the same port with new keys',
       enter: async () => {
-        issuer = await createTestIssuer({ algorithms: ['RS256', 'ES256'], clock, port: issuerPort });
+        issuer = await createTestIssuer({
+          algorithms: ['RS256', 'ES256'],
+          clock: clock.now,
+          port: issuerPort,
+        });
         issuerRunning = true;
-        now += PAST_COOLDOWN;
+        clock.advance(PAST_COOLDOWN);
       },
       mix: () => currentKeyMix(200, 401, 403),
     },

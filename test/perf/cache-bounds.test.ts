@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { createVerifier, type TokenwardenEvent } from 'tokenwarden';
 import { describe, expect, it } from 'vitest';
 import { VerifiedTokenCache } from '../../src/verified-token-cache.js';
+import { fixedClock, NOW } from '../support/clock.js';
+import { signJws } from '../support/jws.js';
 
 // The bounded version of bench/memory.ts: many distinct valid tokens through one verifier must leave
 // no more than the cache's limits behind. HS256 tokens built by hand keep minting cheap; the verifier
@@ -9,18 +10,15 @@ import { VerifiedTokenCache } from '../../src/verified-token-cache.js';
 const ISSUER = 'https://issuer.example.test/';
 const AUDIENCE = 'https://api.example.test';
 const SECRET = 'a-shared-secret-of-thirty-two-bytes!';
-const NOW = 1_800_000_000;
+const SECRET_BYTES = new TextEncoder().encode(SECRET);
 const MAX_ENTRIES = 1000;
 const TOKENS = 20_000;
 const CHECKPOINT = 2000;
 
-const encodedHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' })).toString('base64url');
-
 /** A valid HS256 access token (RFC 7515 §7.1), distinct for each `n`. */
 function tokenFor(n: number): string {
   const claims = { iss: ISSUER, aud: AUDIENCE, sub: `user-${n}`, iat: NOW, exp: NOW + 3600, jti: `${n}` };
-  const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${signingInput}.${createHmac('sha256', SECRET).update(signingInput).digest('base64url')}`;
+  return signJws({ alg: 'HS256', secret: SECRET_BYTES }, { alg: 'HS256', typ: 'at+jwt' }, claims);
 }
 
 describe('verified-token cache bounds under many distinct tokens', () => {
@@ -51,7 +49,7 @@ describe('verified-token cache bounds under many distinct tokens', () => {
       audience: AUDIENCE,
       secret: SECRET,
       algorithms: ['HS256'],
-      clock: () => NOW,
+      clock: fixedClock,
       cache: { maxEntries: MAX_ENTRIES },
       onEvent: (event: TokenwardenEvent) => {
         if (event.type === 'token_verified' && event.cached) cachedHits += 1;

@@ -1,14 +1,14 @@
-// Runs the core and the Hono adapter on a non-Node runtime (`npm run test:bun`): no Node API may be
+// Runs the core and the Hono adapter on a non-Node runtime (`npm run test:runtimes`): no Node API may be
 // needed for verifying tokens, DPoP proofs or answering errors. Prints a pass/fail count; exits 1 on
 // any failure.
 import { Hono } from 'hono';
 import { base64url, CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { jwtAuth, requireScope, type TokenwardenEnv } from '../../adapters/hono/index.js';
-import { createVerifier, fromWebRequest, TokenError } from '../../src/index.js';
+import { createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
+import { jwtAuth, requireScope, type TokenwardenEnv } from 'tokenwarden/hono';
+import { NOW } from '../support/clock.js';
 
 const ISSUER = 'https://issuer.example.test/';
 const AUDIENCE = 'https://api.example.test';
-const NOW = 1_800_000_000;
 const results: { name: string; ok: boolean; detail?: string }[] = [];
 
 async function check(name: string, run: () => Promise<void>): Promise<void> {
