@@ -53,6 +53,7 @@ export type {
   IntrospectionCacheOptions,
   IntrospectionCacheStore,
 } from './introspection/answer-cache.js';
+export { type AuthleteIntrospectorOptions, createAuthleteIntrospector } from './introspection/authlete.js';
 export type {
   ClientAuthentication,
   ClientSecretBasic,
