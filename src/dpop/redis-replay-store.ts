@@ -114,3 +114,10 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
     },
   };
 }
+
+export {
+  createRedisIntrospectionCache,
+  type RedisExpiryOptions,
+  type RedisIntrospectionCacheOptions,
+  type RedisIntrospectionClient,
+} from '../introspection/redis-cache.js';
