@@ -160,8 +160,8 @@ function createAsk(
     );
     if (response.status !== 200) throw refusal(response.status, response.text);
     if (signed !== undefined) {
-      // Taking a plain JSON answer when a signed one was asked for would let anyone on the path
-      // strip the signature (RFC 9701 §8).
+      // RFC 9701 §4: the answer to this request is the JWT. Taking plain JSON instead would let
+      // anyone on the path strip the signature.
       if (response.contentType !== SIGNED_ANSWER_MEDIA_TYPE) {
         throw new IntrospectionFailure(
           `expected a signed answer, got content type '${response.contentType}'`,
