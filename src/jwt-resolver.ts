@@ -165,7 +165,8 @@ function toTokenError(error: unknown): TokenError {
   return new TokenError('token_malformed', 'The token is malformed', { cause: error });
 }
 
-async function runClaimsValidator(
+/** Runs `validateClaims`: a `false` is `claim_invalid`, a thrown `TokenError` keeps its code. */
+export async function runClaimsValidator(
   validator: ClaimsValidator,
   claims: AccessTokenClaims,
   header: ProtectedHeaderParameters,
