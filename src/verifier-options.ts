@@ -4,6 +4,7 @@ import { systemClock } from './clock.js';
 import type { DpopOptions, ProofOfPossessionSettings } from './dpop/proof-of-possession.js';
 import type { EventListener } from './events.js';
 import type { ExtractOptions } from './extract.js';
+import { type FapiProfile, withProfile } from './fapi2-profile.js';
 import { checkSecretFor, HmacKeys, secretBytes } from './hmac-secret.js';
 import type { TokenIntrospector } from './introspection/introspected-token.js';
 import type { IntrospectionResolverSettings } from './introspection/introspection-resolver.js';
@@ -104,6 +105,11 @@ export interface VerifierOptions extends ExtractOptions {
    * [false]
    */
   readonly introspectJwts?: boolean | undefined;
+  /**
+   * A security profile whose requirements the other options are held to: `'fapi2'` is the FAPI 2.0
+   * Security Profile (see docs/security.md). An option that would weaken it is a `TypeError`. [none]
+   */
+  readonly profile?: FapiProfile | undefined;
 }
 
 /**
@@ -133,6 +139,7 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
   onEvent: true,
   introspection: true,
   introspectJwts: true,
+  profile: true,
   cookie: true,
   allowQueryToken: true,
   getToken: true,
@@ -220,8 +227,9 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
  *
  * @throws {TypeError} naming the first option refused.
  */
-export function verifierSettings(options: VerifierOptions): VerifierSettings {
-  checkVerifierOptions(options);
+export function verifierSettings(given: VerifierOptions): VerifierSettings {
+  checkVerifierOptions(given);
+  const options = withProfile(given);
   const issuers = toList(options.issuer, 'issuer');
   const audiences = toList(options.audience, 'audience');
   const secret = secretBytes(options.secret);
