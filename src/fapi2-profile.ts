@@ -1,8 +1,18 @@
-import type { AsymmetricAlgorithm } from './algorithms.js';
-import type { VerifierOptions } from './verifier-options.js';
+import type { Algorithm, AsymmetricAlgorithm } from './algorithms.js';
+import type { DpopOptions } from './dpop/proof-of-possession.js';
+import type { ExtractOptions } from './extract.js';
 
 /** The security profiles `createVerifier` knows: `'fapi2'`, the FAPI 2.0 Security Profile. */
 export type FapiProfile = 'fapi2';
+
+/** The verifier options a profile reads and sets (a part of `VerifierOptions`). */
+export interface ProfiledOptions extends ExtractOptions {
+  readonly profile?: FapiProfile | undefined;
+  readonly algorithms?: readonly Algorithm[] | undefined;
+  readonly secret?: string | Uint8Array | undefined;
+  readonly clockTolerance?: number | undefined;
+  readonly dpop?: DpopOptions | undefined;
+}
 
 /** FAPI 2.0 §5.4.1: the only signature algorithms, for access tokens and DPoP proofs alike. */
 const FAPI2_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['PS256', 'ES256', 'EdDSA'];
@@ -18,7 +28,7 @@ const FAPI2_MAX_CLOCK_TOLERANCE = 60;
  * RSA keys under 2048 bits (FAPI 2.0 §5.4) are refused by every verifier already, key set and proof
  * keys alike; Ed448 is not EdDSA's Ed25519 and is refused everywhere too.
  */
-export function withProfile(options: VerifierOptions): VerifierOptions {
+export function withProfile<T extends ProfiledOptions>(options: T): T {
   if (options.profile === undefined) return options;
   if (options.profile !== 'fapi2') {
     throw new TypeError("tokenwarden: profile must be 'fapi2'");

@@ -46,6 +46,7 @@ export {
 } from './errors.js';
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
+export type { FapiProfile } from './fapi2-profile.js';
 export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
 export type {
   CachedAnswer,

@@ -94,7 +94,7 @@ interface AuthleteVerdict {
  * itself when they are passed in the context, and the required scopes; its `responseContent` becomes
  * the exact `WWW-Authenticate` of a refusal.
  *
- * Not yet used by `createVerifier`: call {@link TokenIntrospector.introspect} yourself for now.
+ * Give it to `createVerifier` as its `introspection` option, or call {@link TokenIntrospector.introspect}.
  *
  * @example
  * ```ts

@@ -87,7 +87,7 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
  * returns the answer as the claims object the JWT path produces. Answers are cached by the SHA-256
  * hash of the token, at most `cache.ttl` and never past `exp`; "not active" briefly; failures never.
  *
- * Not yet used by `createVerifier`: call {@link TokenIntrospector.introspect} yourself for now.
+ * Give it to `createVerifier` as its `introspection` option, or call {@link TokenIntrospector.introspect}.
  *
  * @example
  * ```ts
