@@ -15,7 +15,8 @@ export type { VerifierOptions } from './verifier-options.js';
 /** Verifies access tokens; create one per API and share it across routes. */
 export interface Verifier {
   /**
-   * Verifies a compact JWT access token as a Bearer token, with no request at hand. Rejects with a
+   * Verifies an access token as a Bearer token, with no request at hand: a compact JWT, or with the
+   * `introspection` option any other token, by asking the authorization server. Rejects with a
    * {@link TokenError}: `dpop_binding_mismatch` for any sender-constrained token (a `cnf` claim, such
    * as DPoP's `cnf.jkt`), since there is no proof to check, and for every token when `dpop.mode` is
    * `'required'`. Use {@link Verifier.authenticate} for those.
@@ -39,7 +40,8 @@ export interface Verifier {
 export type AuthenticationOutcome = VerifiedToken | undefined | Promise<VerifiedToken | undefined>;
 
 /**
- * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices.
+ * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices, and with
+ * the `introspection` option for opaque tokens too (RFC 7662).
  *
  * @example
  * ```ts
