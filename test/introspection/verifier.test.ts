@@ -77,6 +77,13 @@ describe('RFC 7662 §2: tokens that are not JWTs are introspected by createVerif
     expect(error.wwwAuthenticate).toMatch(/^Bearer error="invalid_token"/);
   });
 
+  it('refuses a token longer than maxTokenSize without asking the server', async () => {
+    const { verifier, server } = await setUp({ maxTokenSize: 64 });
+    server.answers.set('x'.repeat(65), activeAnswer(server));
+    await expectTokenError(verifier.verify('x'.repeat(65)), 'token_malformed');
+    expect(server.requests.introspect).toBe(0);
+  });
+
   it('answers 503 without a challenge when the server cannot be asked', async () => {
     const { verifier, server } = await setUp();
     server.fault = 'status-500';
