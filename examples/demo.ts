@@ -9,45 +9,53 @@ const frameworks: Record<string, () => Promise<Listen>> = {
   koa: async () => (await import('./koa/app.js')).listen,
 };
 
-const framework = (
-  process.argv.find((arg) => arg.startsWith('--framework='))?.split('=')[1] ?? 'express'
-).toLowerCase();
-const load = frameworks[framework];
-if (load === undefined) {
-  console.error(`Unknown framework "${framework}". Choose one of: ${Object.keys(frameworks).join(', ')}.`);
-  process.exit(1);
+if (process.argv.includes('--fapi')) {
+  await import('./fapi2/demo.js');
+} else {
+  await jwtDemo();
 }
 
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? '127.0.0.1';
-const auth = await resolveDemoAuth();
-const server = await (await load())(auth.options, port, host);
+async function jwtDemo(): Promise<void> {
+  const framework = (
+    process.argv.find((arg) => arg.startsWith('--framework='))?.split('=')[1] ?? 'express'
+  ).toLowerCase();
+  const load = frameworks[framework];
+  if (load === undefined) {
+    console.error(`Unknown framework "${framework}". Choose one of: ${Object.keys(frameworks).join(', ')}.`);
+    process.exit(1);
+  }
 
-console.log(`tokenwarden demo (${framework}) listening on ${server.url}`);
-console.log(
-  `Protecting routes for issuer ${String(auth.options.issuer)} and audience ${String(auth.options.audience)}\n`,
-);
-if (auth.samples !== undefined) {
-  const { scoped, unscoped, expired } = auth.samples;
-  console.log('Try it:\n');
-  console.log('# public: always 200');
-  console.log(`curl -i ${server.url}/api/public\n`);
-  console.log('# private without a token: 401');
-  console.log(`curl -i ${server.url}/api/private\n`);
-  console.log('# private with a valid token (no read:messages scope): 200');
-  console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${unscoped}"\n`);
-  console.log('# private-scoped with a token that has read:messages: 200');
-  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${scoped}"\n`);
-  console.log('# private-scoped with a token without read:messages: 403');
-  console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${unscoped}"\n`);
-  console.log('# private with an expired token: 401');
-  console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${expired}"`);
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const auth = await resolveDemoAuth();
+  const server = await (await load())(auth.options, port, host);
+
+  console.log(`tokenwarden demo (${framework}) listening on ${server.url}`);
+  console.log(
+    `Protecting routes for issuer ${String(auth.options.issuer)} and audience ${String(auth.options.audience)}\n`,
+  );
+  if (auth.samples !== undefined) {
+    const { scoped, unscoped, expired } = auth.samples;
+    console.log('Try it:\n');
+    console.log('# public: always 200');
+    console.log(`curl -i ${server.url}/api/public\n`);
+    console.log('# private without a token: 401');
+    console.log(`curl -i ${server.url}/api/private\n`);
+    console.log('# private with a valid token (no read:messages scope): 200');
+    console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${unscoped}"\n`);
+    console.log('# private-scoped with a token that has read:messages: 200');
+    console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${scoped}"\n`);
+    console.log('# private-scoped with a token without read:messages: 403');
+    console.log(`curl -i ${server.url}/api/private-scoped -H "Authorization: Bearer ${unscoped}"\n`);
+    console.log('# private with an expired token: 401');
+    console.log(`curl -i ${server.url}/api/private -H "Authorization: Bearer ${expired}"`);
+  }
+
+  const shutdown = async () => {
+    await server.close();
+    await auth.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
-
-const shutdown = async () => {
-  await server.close();
-  await auth.close();
-  process.exit(0);
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

@@ -22,7 +22,9 @@ export type TokenErrorCode =
   | 'dpop_proof_invalid'
   | 'dpop_nonce_required'
   | 'dpop_binding_mismatch'
-  | 'replay_store_unavailable';
+  | 'replay_store_unavailable'
+  | 'token_inactive'
+  | 'introspection_unavailable';
 
 /**
  * The `error` values of RFC 6750 §3.1 and RFC 9449 §7.1/§9, plus `temporarily_unavailable` for an
@@ -62,10 +64,17 @@ const CODE_MAPPINGS: Readonly<Record<TokenErrorCode, CodeMapping>> = {
   // RFC 9449 §7.1: a token used without (or with another) proof of its key is a misused token.
   dpop_binding_mismatch: { status: 401, oauthError: 'invalid_token' },
   replay_store_unavailable: { status: 503, oauthError: 'temporarily_unavailable' },
+  // RFC 7662 §2.2: the authorization server says the token is not (or no longer) active.
+  token_inactive: { status: 401, oauthError: 'invalid_token' },
+  introspection_unavailable: { status: 503, oauthError: 'temporarily_unavailable' },
 };
 
 /** Codes that are the server's trouble, not the client's: no challenge is sent with them. */
-const SERVER_SIDE: ReadonlySet<TokenErrorCode> = new Set(['jwks_unavailable', 'replay_store_unavailable']);
+const SERVER_SIDE: ReadonlySet<TokenErrorCode> = new Set([
+  'jwks_unavailable',
+  'replay_store_unavailable',
+  'introspection_unavailable',
+]);
 
 /** Codes about the DPoP proof itself, whose challenge is always the `DPoP` one. */
 const DPOP_PROOF_CODES: ReadonlySet<TokenErrorCode> = new Set(['dpop_proof_invalid', 'dpop_nonce_required']);
@@ -94,6 +103,11 @@ export interface TokenErrorDetails {
   readonly nonce?: string | undefined;
   /** The underlying error, for logs only; never sent to the client. */
   readonly cause?: unknown;
+  /**
+   * A complete `WWW-Authenticate` value written by the authorization server that judged the token
+   * (Authlete's `responseContent`), sent as it is instead of the challenge tokenwarden would format.
+   */
+  readonly challengeOverride?: string | undefined;
 }
 
 /**
@@ -122,6 +136,8 @@ export class TokenError extends Error {
   readonly requiredScopes: readonly string[] | undefined;
   /** For `dpop_nonce_required`: the nonce to send in the `DPoP-Nonce` response header. */
   readonly nonce: string | undefined;
+  /** A `WWW-Authenticate` value to send as it is; see {@link TokenErrorDetails.challengeOverride}. */
+  readonly challengeOverride: string | undefined;
 
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -131,6 +147,7 @@ export class TokenError extends Error {
     this.oauthError = CODE_MAPPINGS[code].oauthError;
     this.requiredScopes = details.requiredScopes;
     this.nonce = details.nonce;
+    this.challengeOverride = details.challengeOverride;
   }
 
   /**
@@ -219,5 +236,7 @@ function challengesFor(error: TokenError): Challenge[] | undefined {
 /** The `WWW-Authenticate` value for `error`, or `undefined` when it gets no challenge. */
 function formatChallenge(error: TokenError): string | undefined {
   const offered = challengesFor(error);
-  return offered === undefined ? undefined : formatChallenges(offered);
+  if (offered === undefined) return undefined;
+  // The authorization server that judged the token wrote the whole challenge (Authlete's responseContent).
+  return error.challengeOverride ?? formatChallenges(offered);
 }

@@ -55,6 +55,37 @@ export type TokenwardenEvent =
       readonly type: 'replay_store_failed';
       /** What happened: `timed out after 1000 ms`, or the store's error message. */
       readonly reason: string;
+    }
+  | {
+      /**
+       * The authorization server could not be asked about a token, or its answer could not be used
+       * (unreachable, past the deadline, 5xx, not JSON, too large, no boolean `active`, a signed
+       * answer that does not verify); the request was refused with 503 `introspection_unavailable`.
+       */
+      readonly type: 'introspection_failed';
+      /** The introspection endpoint, or the issuer while the endpoint is still being discovered. */
+      readonly endpoint: string;
+      readonly reason: string;
+    }
+  | {
+      /**
+       * The authorization server refused this API's own credentials (HTTP 401 or 403, or
+       * `invalid_client`): a configuration error, not a verdict on the token. The request was refused
+       * with 503 `introspection_unavailable`.
+       */
+      readonly type: 'introspection_client_rejected';
+      readonly endpoint: string;
+      /** The HTTP status of the refusal. */
+      readonly status: number;
+      readonly reason: string;
+    }
+  | {
+      /**
+       * The introspection cache store failed or missed its deadline; the answer was asked of the
+       * authorization server instead (on a read) or not kept (on a write).
+       */
+      readonly type: 'introspection_cache_failed';
+      readonly reason: string;
     };
 
 /** Receives {@link TokenwardenEvent}s. Errors it throws are swallowed so logging cannot break auth. */

@@ -46,7 +46,32 @@ export {
 } from './errors.js';
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
+export type { FapiProfile } from './fapi2-profile.js';
 export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
+export type {
+  CachedAnswer,
+  IntrospectionCacheOptions,
+  IntrospectionCacheStore,
+} from './introspection/answer-cache.js';
+export { type AuthleteIntrospectorOptions, createAuthleteIntrospector } from './introspection/authlete.js';
+export type {
+  ClientAuthentication,
+  ClientSecretBasic,
+  ClientSecretPost,
+  PrivateKeyJwt,
+} from './introspection/client-authentication.js';
+export type {
+  IntrospectedToken,
+  IntrospectionAnswer,
+  IntrospectionContext,
+  SenderConstraintStatus,
+  TokenIntrospector,
+} from './introspection/introspected-token.js';
+export {
+  createIntrospector,
+  type IntrospectorOptions,
+  type SignedResponseOptions,
+} from './introspection/introspector.js';
 export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
 export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';

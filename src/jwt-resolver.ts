@@ -7,6 +7,7 @@ import {
   checkIssuer,
   checkTimeClaims,
 } from './claims.js';
+import { deepFreeze } from './deep-freeze.js';
 import { TokenError } from './errors.js';
 import { checkHeader, checkType } from './header.js';
 import type { HmacKeys } from './hmac-secret.js';
@@ -142,15 +143,6 @@ function readClock(clock: () => number): number {
   return now;
 }
 
-/** Freezes a decoded JSON value and everything in it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
-}
-
 /** Maps jose's failures onto the closed set of codes, keeping the original as `cause` for logs. */
 function toTokenError(error: unknown): TokenError {
   if (error instanceof TokenError) return error;
@@ -173,7 +165,8 @@ function toTokenError(error: unknown): TokenError {
   return new TokenError('token_malformed', 'The token is malformed', { cause: error });
 }
 
-async function runClaimsValidator(
+/** Runs `validateClaims`: a `false` is `claim_invalid`, a thrown `TokenError` keeps its code. */
+export async function runClaimsValidator(
   validator: ClaimsValidator,
   claims: AccessTokenClaims,
   header: ProtectedHeaderParameters,

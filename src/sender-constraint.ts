@@ -46,7 +46,9 @@ export function createSenderConstraint(settings: ProofOfPossessionSettings): Sen
       }
     },
     check(request, scheme, token) {
-      if (scheme === 'DPoP') return dpop.check(request, token);
+      // A DPoP binding set by the resolver means the authorization server checked this request's
+      // proof itself (Authlete introspection); its answer has no cnf.jkt to check again here.
+      if (scheme === 'DPoP') return token.dpop === undefined ? dpop.check(request, token) : token;
       // Claims are frozen JSON, so a cnf member is never undefined: the common case costs one lookup.
       if (token.claims.cnf !== undefined) throw bearerRefusal(token);
       return token;

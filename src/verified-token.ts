@@ -1,6 +1,7 @@
 import type { ProtectedHeaderParameters } from 'jose';
 import type { AccessTokenClaims } from './claims.js';
 import type { AuthScheme } from './errors.js';
+import type { ResourceRequest } from './request.js';
 
 /**
  * What the steps of the request flow hand each other: the verified token, and the contract of the
@@ -9,9 +10,9 @@ import type { AuthScheme } from './errors.js';
 
 /** A token that passed every check. */
 export interface VerifiedToken {
-  /** The compact JWT as received. */
+  /** The token as received: a compact JWT, or an opaque token resolved by introspection. */
   readonly token: string;
-  /** Its protected header. */
+  /** Its protected header; empty for a token resolved by introspection, which has none. */
   readonly header: ProtectedHeaderParameters;
   /** Its claims. */
   readonly claims: AccessTokenClaims;
@@ -59,6 +60,15 @@ export interface TokenResolver {
    * (`validateClaims`): `result` itself when there are none, else a promise of it.
    */
   revalidate(result: VerifiedToken): VerifiedToken | Promise<VerifiedToken>;
-  /** Resolves a token that was not recalled. */
-  resolve(token: string): Promise<VerifiedToken>;
+  /**
+   * Resolves a token that was not recalled. `presented` is the request it came with, absent for
+   * `verify(token)`; a resolver that asks an authorization server may pass it on.
+   */
+  resolve(token: string, presented?: PresentedToken): Promise<VerifiedToken>;
+}
+
+/** The request a token came with, and the scheme it was presented under. */
+export interface PresentedToken {
+  readonly request: ResourceRequest;
+  readonly scheme: AuthScheme;
 }

@@ -4,7 +4,10 @@ import { systemClock } from './clock.js';
 import type { DpopOptions, ProofOfPossessionSettings } from './dpop/proof-of-possession.js';
 import type { EventListener } from './events.js';
 import type { ExtractOptions } from './extract.js';
+import { type FapiProfile, withProfile } from './fapi2-profile.js';
 import { checkSecretFor, HmacKeys, secretBytes } from './hmac-secret.js';
+import type { TokenIntrospector } from './introspection/introspected-token.js';
+import type { IntrospectionResolverSettings } from './introspection/introspection-resolver.js';
 import { checkMetadataUrlOption } from './jwks/metadata-url.js';
 import { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
 import type { JwksCacheOptions } from './jwks/provider-options.js';
@@ -89,6 +92,24 @@ export interface VerifierOptions extends ExtractOptions {
   readonly cache?: false | TokenCacheOptions | undefined;
   /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
   readonly onEvent?: EventListener | undefined;
+  /**
+   * Resolves tokens that are not JWTs (RFC 7662): an introspector from `createIntrospector` or
+   * `createAuthleteIntrospector`. A compact JWS is still verified locally; any other token is sent to
+   * the authorization server, and its answer held to the same claim rules. [opaque tokens are
+   * refused as `token_malformed`]
+   */
+  readonly introspection?: TokenIntrospector | undefined;
+  /**
+   * Also introspect JWT access tokens once they pass locally, and again when recalled, so a revoked
+   * JWT is refused within the introspector's cache lifetime (FAPI 2.0 §5.3.4). Needs `introspection`.
+   * [false]
+   */
+  readonly introspectJwts?: boolean | undefined;
+  /**
+   * A security profile whose requirements the other options are held to: `'fapi2'` is the FAPI 2.0
+   * Security Profile (see docs/security.md). An option that would weaken it is a `TypeError`. [none]
+   */
+  readonly profile?: FapiProfile | undefined;
 }
 
 /**
@@ -116,6 +137,9 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
   dpop: true,
   cache: true,
   onEvent: true,
+  introspection: true,
+  introspectJwts: true,
+  profile: true,
   cookie: true,
   allowQueryToken: true,
   getToken: true,
@@ -161,6 +185,10 @@ export function checkVerifierOptions(options: VerifierOptions): void {
   for (const name of ['validateClaims', 'getToken', 'clock', 'fetch', 'onEvent'] as const) {
     optionalFunction(options[name], name);
   }
+  optionalObjectWithMethods(options.introspection, 'introspection', ['introspect']);
+  if (booleanOption(options.introspectJwts, 'introspectJwts', false) && options.introspection === undefined) {
+    throw new TypeError('tokenwarden: introspectJwts needs an introspection option to ask');
+  }
   const jwksOptions = optionsObject(options.jwksOptions, 'jwksOptions', true);
   checkKnownKeys(jwksOptions, JWKS_CACHE_OPTION_KEYS, 'jwksOptions.');
   checkJwksCacheOptions(jwksOptions, 'jwksOptions.');
@@ -182,6 +210,10 @@ export interface VerifierSettings {
   readonly resolver: JwtResolverSettings;
   /** What the sender constraint is built from: the `dpop` option, checked there, and the clock. */
   readonly senderConstraint: ProofOfPossessionSettings;
+  /** What resolves tokens that are not JWTs, when the `introspection` option is set. */
+  readonly introspection: IntrospectionResolverSettings | undefined;
+  /** Whether JWTs are introspected too, for their revocation status. */
+  readonly introspectJwts: boolean;
   readonly credentialsOptional: boolean;
   readonly onEvent: EventListener | undefined;
 }
@@ -195,8 +227,9 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
  *
  * @throws {TypeError} naming the first option refused.
  */
-export function verifierSettings(options: VerifierOptions): VerifierSettings {
-  checkVerifierOptions(options);
+export function verifierSettings(given: VerifierOptions): VerifierSettings {
+  checkVerifierOptions(given);
+  const options = withProfile(given);
   const issuers = toList(options.issuer, 'issuer');
   const audiences = toList(options.audience, 'audience');
   const secret = secretBytes(options.secret);
@@ -216,26 +249,40 @@ export function verifierSettings(options: VerifierOptions): VerifierSettings {
     for (const issuer of issuers)
       keyProviders.set(issuer, createJwksProvider({ ...providerOptions, issuer }));
   }
+  const rules = {
+    issuers: new Set(issuers),
+    audiences,
+    clockTolerance,
+    maxTokenAge: options.maxTokenAge,
+    requiredClaims: options.requiredClaims ?? [],
+  };
+  const maxTokenSize = options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE;
   return {
     resolver: {
       algorithms,
-      rules: {
-        issuers: new Set(issuers),
-        audiences,
-        clockTolerance,
-        maxTokenAge: options.maxTokenAge,
-        requiredClaims: options.requiredClaims ?? [],
-      },
+      rules,
       hmacKeys: secret === undefined ? undefined : new HmacKeys(secret),
       keyProviders,
       sharedKeyProvider,
-      maxTokenSize: options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE,
+      maxTokenSize,
       clock,
       typ: options.typ,
       validateClaims: options.validateClaims,
       cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
     },
     senderConstraint: { dpop: options.dpop, clockTolerance, clock, onEvent: options.onEvent },
+    introspection:
+      options.introspection === undefined
+        ? undefined
+        : {
+            introspector: options.introspection,
+            rules,
+            maxTokenSize,
+            clock,
+            validateClaims: options.validateClaims,
+            publicUrl: options.dpop ?? {},
+          },
+    introspectJwts: options.introspectJwts ?? false,
     credentialsOptional: options.credentialsOptional ?? false,
     onEvent: options.onEvent,
   };

@@ -1,11 +1,13 @@
 import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
 import { checkTokenSyntax, findToken } from './extract.js';
+import { createIntrospectionResolver } from './introspection/introspection-resolver.js';
 import { createJwtResolver } from './jwt-resolver.js';
 import type { ResourceRequest } from './request.js';
 import { createSenderConstraint } from './sender-constraint.js';
+import { chooseTokenResolver } from './token-resolver.js';
 import { createVerificationReporter } from './verification-events.js';
-import type { VerifiedToken } from './verified-token.js';
-import { type VerifierOptions, verifierSettings } from './verifier-options.js';
+import type { TokenResolver, VerifiedToken } from './verified-token.js';
+import { type VerifierOptions, type VerifierSettings, verifierSettings } from './verifier-options.js';
 
 export type { ClaimsValidator, VerifiedToken } from './verified-token.js';
 export type { VerifierOptions } from './verifier-options.js';
@@ -13,7 +15,8 @@ export type { VerifierOptions } from './verifier-options.js';
 /** Verifies access tokens; create one per API and share it across routes. */
 export interface Verifier {
   /**
-   * Verifies a compact JWT access token as a Bearer token, with no request at hand. Rejects with a
+   * Verifies an access token as a Bearer token, with no request at hand: a compact JWT, or with the
+   * `introspection` option any other token, by asking the authorization server. Rejects with a
    * {@link TokenError}: `dpop_binding_mismatch` for any sender-constrained token (a `cnf` claim, such
    * as DPoP's `cnf.jkt`), since there is no proof to check, and for every token when `dpop.mode` is
    * `'required'`. Use {@link Verifier.authenticate} for those.
@@ -37,7 +40,8 @@ export interface Verifier {
 export type AuthenticationOutcome = VerifiedToken | undefined | Promise<VerifiedToken | undefined>;
 
 /**
- * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices.
+ * Creates a verifier for JWT access tokens (RFC 9068) following RFC 8725's best practices, and with
+ * the `introspection` option for opaque tokens too (RFC 7662).
  *
  * @example
  * ```ts
@@ -50,7 +54,7 @@ export type AuthenticationOutcome = VerifiedToken | undefined | Promise<Verified
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const settings = verifierSettings(options);
-  const resolver = createJwtResolver(settings.resolver);
+  const resolver = createTokenResolver(settings);
   const constraint = createSenderConstraint(settings.senderConstraint);
   const reporter = createVerificationReporter(settings.onEvent);
 
@@ -72,7 +76,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const recalled = resolver.recall(found.token);
       // A recalled token passed the credential syntax check when first seen; only a new one is scanned.
       if (recalled === undefined) checkTokenSyntax(found);
-      const token = recalled === undefined ? resolver.resolve(found.token) : resolver.revalidate(recalled);
+      const token =
+        recalled === undefined
+          ? resolver.resolve(found.token, { request, scheme })
+          : resolver.revalidate(recalled);
       if (token instanceof Promise) {
         return checkSenderOnceResolved(request, scheme, reporter.whenVerified(token, recalled !== undefined));
       }
@@ -135,6 +142,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     authenticateEagerly,
   };
+}
+
+/**
+ * The JWT resolver alone, or, with the `introspection` option, the choice per token between it and
+ * the authorization server (RFC 7662).
+ */
+function createTokenResolver(settings: VerifierSettings): TokenResolver {
+  const jwt = createJwtResolver(settings.resolver);
+  if (settings.introspection === undefined) return jwt;
+  return chooseTokenResolver({
+    jwt,
+    introspect: createIntrospectionResolver(settings.introspection),
+    revocation: settings.introspectJwts ? settings.introspection.introspector : undefined,
+  });
 }
 
 /**

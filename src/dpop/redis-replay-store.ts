@@ -115,3 +115,10 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
     },
   };
 }
+
+export {
+  createRedisIntrospectionCache,
+  type RedisExpiryOptions,
+  type RedisIntrospectionCacheOptions,
+  type RedisIntrospectionClient,
+} from '../introspection/redis-cache.js';

@@ -5,12 +5,20 @@ import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
  * The document's `issuer` must equal the configured one exactly (OIDC Discovery §4.3,
  * RFC 8414 §3.3), which stops a document from one issuer steering keys for another.
  */
-export async function discoverJwksUri(issuer: string, limits: FetchLimits): Promise<string> {
+export function discoverJwksUri(issuer: string, limits: FetchLimits): Promise<string> {
+  return discoverEndpoint(issuer, 'jwks_uri', limits);
+}
+
+/**
+ * Finds a URL member of an issuer's metadata (`jwks_uri`, `introspection_endpoint`), looking in the
+ * same documents, in the same order and with the same issuer check as {@link discoverJwksUri}.
+ */
+export async function discoverEndpoint(issuer: string, member: string, limits: FetchLimits): Promise<string> {
   let lastFailure: FetchFailure | undefined;
   for (const url of discoveryUrls(issuer)) {
     try {
       const { body } = await fetchJson(url, limits);
-      return jwksUriFrom(body, issuer);
+      return memberOf(body, issuer, member);
     } catch (error) {
       lastFailure = error instanceof FetchFailure ? error : new FetchFailure('discovery failed');
     }
@@ -28,7 +36,7 @@ export function discoveryUrls(issuer: string): string[] {
   return [oidc, oauth];
 }
 
-function jwksUriFrom(body: unknown, issuer: string): string {
+function memberOf(body: unknown, issuer: string, member: string): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FetchFailure('discovery document is not a JSON object');
   }
@@ -36,8 +44,9 @@ function jwksUriFrom(body: unknown, issuer: string): string {
   if (document.issuer !== issuer) {
     throw new FetchFailure('discovery document names a different issuer');
   }
-  if (typeof document.jwks_uri !== 'string') {
-    throw new FetchFailure('discovery document has no jwks_uri');
+  const value = document[member];
+  if (typeof value !== 'string') {
+    throw new FetchFailure(`discovery document has no ${member}`);
   }
-  return document.jwks_uri;
+  return value;
 }

@@ -89,6 +89,70 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   }
 }
 
+/** What a POST is sent with: its headers (content type among them) and its body. */
+export interface PostRequest {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A response to a POST, read whole within the limits. */
+export interface PostedResponse {
+  readonly status: number;
+  /** The media type, lower-cased, without parameters (`application/json`); `''` when absent. */
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/**
+ * POSTs `request` with the same deadline and size cap as {@link fetchJson}, for endpoints that answer
+ * a credentialed question (token introspection). The body of a 200 or of a 4xx other than 429 is read
+ * whole, so the caller can tell an `invalid_client` from another refusal; anything else fails.
+ * Redirects are never followed: a 307 or 308 repeats the body, credentials included, at a URL nobody
+ * configured (RFC 9110 §15.4.8).
+ */
+export async function postForResponse(
+  url: string,
+  request: PostRequest,
+  limits: FetchLimits,
+): Promise<PostedResponse> {
+  if (!isAllowedMetadataUrl(url)) {
+    throw new FetchFailure('endpoint URL must use https (http only for loopback)');
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
+  try {
+    const doFetch = limits.fetch ?? globalThis.fetch;
+    const response = await doFetch(url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    const { status } = response;
+    if (response.redirected || (status >= 300 && status < 400) || status === 0) {
+      discardBody(response.body);
+      throw new FetchFailure(`endpoint answered with a redirect (HTTP ${status}), which is not followed`);
+    }
+    if (status !== 200 && (status < 400 || status > 499 || status === 429)) {
+      discardBody(response.body);
+      const retryAfter =
+        status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+      throw new FetchFailure(`unexpected HTTP status ${status}`, retryAfter);
+    }
+    const text = await readLimited(response, limits.maxBytes);
+    const contentType =
+      (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    return { status, contentType, text };
+  } catch (error) {
+    if (error instanceof FetchFailure) throw error;
+    if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
+    throw new FetchFailure('network error');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The first response that is not a redirect. Each hop is checked before it is requested: a single
  * plain-http hop, even one followed by https again, would leave the keys open to tampering in

@@ -1,5 +1,6 @@
 import {
   createDpopNonces,
+  createIntrospector,
   createVerifier,
   scopeGuard,
   TokenError,
@@ -91,7 +92,30 @@ const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
       verifierFor(ring, { dpop: { replayStore } }).authenticate(await dpopRequest({ withProof: true })),
     );
   },
+  token_inactive: () =>
+    rejectionOf(
+      introspectorAnswering(() => Promise.resolve(Response.json({ active: false }))).introspect(
+        'an-opaque-token',
+      ),
+    ),
+  introspection_unavailable: () =>
+    rejectionOf(
+      introspectorAnswering(() => Promise.reject(new TypeError('connection refused'))).introspect(
+        'an-opaque-token',
+      ),
+    ),
 };
+
+/** An RFC 7662 introspector whose every call to the authorization server gets `answer()`. */
+function introspectorAnswering(answer: () => Promise<Response>) {
+  return createIntrospector({
+    endpoint: 'https://issuer.example.test/introspect',
+    clientId: 'api',
+    clientAuthentication: { method: 'client_secret_basic', clientSecret: 'a client secret' },
+    fetch: answer,
+    clock: fixedClock,
+  });
+}
 
 /** A DPoP request for a bound token, with or without a valid proof. */
 async function dpopRequest(options: { withProof?: boolean } = {}) {

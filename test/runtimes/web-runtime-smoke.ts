@@ -3,7 +3,7 @@
 // any failure.
 import { Hono } from 'hono';
 import { base64url, CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
+import { createIntrospector, createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
 import { jwtAuth, requireScope, type TokenwardenEnv } from 'tokenwarden/hono';
 import { NOW } from '../support/clock.js';
 
@@ -104,6 +104,39 @@ await check('Hono adapter: 200 with the scope, 403 without, 401 without a token'
     missing.status === 401 && missing.headers.get('www-authenticate') !== null,
     `missing: ${missing.status}`,
   );
+});
+
+await check('introspects an opaque token (RFC 7662) through the Hono adapter, no Node API', async () => {
+  const answers: Record<string, Record<string, unknown>> = {
+    'opaque-token': { active: true, ...claims, token_type: 'Bearer' },
+  };
+  const introspectionFetch: typeof fetch = async (_input, init) => {
+    const token = new URLSearchParams(String(init?.body)).get('token') ?? '';
+    return Response.json(answers[token] ?? { active: false });
+  };
+  const app = new Hono<TokenwardenEnv>();
+  app.get(
+    '/scoped',
+    jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keySet: { keys },
+      clock: () => NOW,
+      introspection: createIntrospector({
+        endpoint: 'https://issuer.example.test/introspect',
+        clientId: 'api',
+        clientAuthentication: { method: 'client_secret_basic', clientSecret: 'an introspection secret' },
+        fetch: introspectionFetch,
+        clock: () => NOW,
+      }),
+    }),
+    requireScope('read:messages'),
+    (c) => c.json({ sub: c.get('auth')?.claims.sub }),
+  );
+  const ok = await app.request('/scoped', { headers: { authorization: 'Bearer opaque-token' } });
+  const inactive = await app.request('/scoped', { headers: { authorization: 'Bearer revoked-token' } });
+  assert(ok.status === 200, `active: ${ok.status}`);
+  assert(inactive.status === 401, `inactive: ${inactive.status}`);
 });
 
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node';

@@ -1,0 +1,71 @@
+import { TokenError } from '../errors.js';
+import { type EventListener, emit } from '../events.js';
+import { FetchFailure } from '../jwks/fetch-json.js';
+
+/**
+ * The authorization server could not be asked, or its answer cannot be used. `message` is short and
+ * safe to log: it never holds the token, a credential or the body of the answer.
+ */
+export class IntrospectionFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntrospectionFailure';
+  }
+}
+
+/**
+ * The authorization server refused this API's own credentials (RFC 7662 §2.3, RFC 6749 §5.2): a
+ * configuration error, reported as such and never as a verdict on the token.
+ */
+export class ClientRejectedFailure extends IntrospectionFailure {
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'ClientRejectedFailure';
+    this.status = status;
+  }
+}
+
+/**
+ * Turns a failure to get a usable answer into the 503 the client receives, reporting it to
+ * `onEvent` first. A {@link TokenError} (a verdict on the token) passes through unchanged.
+ */
+export function unavailable(
+  error: unknown,
+  endpoint: string,
+  onEvent: EventListener | undefined,
+): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof ClientRejectedFailure) {
+    emit(onEvent, {
+      type: 'introspection_client_rejected',
+      endpoint,
+      status: error.status,
+      reason: error.message,
+    });
+  } else {
+    const reason =
+      error instanceof IntrospectionFailure || error instanceof FetchFailure
+        ? error.message
+        : 'unexpected failure';
+    emit(onEvent, { type: 'introspection_failed', endpoint, reason });
+  }
+  return new TokenError(
+    'introspection_unavailable',
+    'The authorization server cannot confirm the token right now',
+    { cause: error },
+  );
+}
+
+/**
+ * The clock's reading in seconds. Without a finite time no cached answer can be judged fresh, nor a
+ * signed answer's `iat`: the request is refused as the server's trouble rather than answered blind.
+ */
+export function readClock(clock: () => number): number {
+  const now = clock();
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new IntrospectionFailure('the clock gave no finite time');
+  }
+  return now;
+}

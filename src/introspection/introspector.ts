@@ -1,0 +1,255 @@
+import type { AsymmetricAlgorithm } from '../algorithms.js';
+import { systemClock } from '../clock.js';
+import { TokenError } from '../errors.js';
+import type { EventListener } from '../events.js';
+import type { FetchLimits } from '../jwks/fetch-json.js';
+import { postForResponse } from '../jwks/fetch-json.js';
+import { createJwksProvider, type KeyProvider } from '../jwks/provider.js';
+import { readIntrospectionAnswer } from './answer.js';
+import {
+  AnswerCache,
+  answerCacheKey,
+  type IntrospectionCacheOptions,
+  type ResolvedAnswer,
+} from './answer-cache.js';
+import type { ClientAuthentication, ClientCredentialsFactory } from './client-authentication.js';
+import { createClientCredentials } from './client-authentication.js';
+import { type EndpointSource, endpointSource } from './endpoint.js';
+import { ClientRejectedFailure, IntrospectionFailure, readClock, unavailable } from './failure.js';
+import {
+  checkTokenArgument,
+  type IntrospectedToken,
+  type IntrospectionAnswer,
+  introspectedToken,
+  type TokenIntrospector,
+} from './introspected-token.js';
+import { type CheckedIntrospectorOptions, checkIntrospectorOptions } from './introspector-options.js';
+import {
+  DEFAULT_SIGNED_ANSWER_ALGORITHMS,
+  SIGNED_ANSWER_MEDIA_TYPE,
+  verifySignedAnswer,
+} from './signed-response.js';
+
+/** RFC 9701 signed answers: how to check them. */
+export interface SignedResponseOptions {
+  /** The authorization server's key set URL. [discovered from `issuer`] */
+  readonly jwksUri?: string | undefined;
+  /** A key provider of your own for the authorization server's keys; takes precedence over `jwksUri`. */
+  readonly keyProvider?: KeyProvider | undefined;
+  /** Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`] */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** Seconds the answer's `iat` may lie in the future. [60] */
+  readonly clockTolerance?: number | undefined;
+}
+
+/** Options for {@link createIntrospector}. Defaults in brackets; durations in seconds. */
+export interface IntrospectorOptions {
+  /** This API's client id at the authorization server. */
+  readonly clientId: string;
+  /** How this API authenticates to the endpoint: `client_secret_basic`, `client_secret_post` or `private_key_jwt`. */
+  readonly clientAuthentication: ClientAuthentication;
+  /**
+   * The introspection endpoint (https; plain http only to loopback). [discovered from `issuer`'s
+   * metadata, `introspection_endpoint`]
+   */
+  readonly endpoint?: string | undefined;
+  /**
+   * The authorization server's issuer identifier: where the endpoint is discovered when `endpoint` is
+   * absent, the default `aud` of a `private_key_jwt` assertion, and the `iss` a signed answer must
+   * carry. Required unless `endpoint` is set, and with `signedResponses`.
+   */
+  readonly issuer?: string | undefined;
+  /**
+   * Ask for RFC 9701 signed answers (`Accept: application/token-introspection+jwt`) and refuse any
+   * other. `true` checks them with the key set discovered from `issuer`. [off]
+   */
+  readonly signedResponses?: boolean | SignedResponseOptions | undefined;
+  /** Milliseconds one call may take, body included; discovery has the same deadline. [3000] */
+  readonly timeoutMs?: number | undefined;
+  /** Largest answer accepted, in bytes. [65536] */
+  readonly maxResponseBytes?: number | undefined;
+  /** Caching of answers; `false` turns it off (concurrent identical tokens still share one call). [on] */
+  readonly cache?: false | IntrospectionCacheOptions | undefined;
+  /** The `fetch` to use. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
+  readonly onEvent?: EventListener | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 3000;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+const DEFAULT_CLOCK_TOLERANCE = 60;
+
+/**
+ * Creates an RFC 7662 token introspector: it asks the authorization server about a token, and
+ * returns the answer as the claims object the JWT path produces. Answers are cached by the SHA-256
+ * hash of the token, at most `cache.ttl` and never past `exp`; "not active" briefly; failures never.
+ *
+ * Give it to `createVerifier` as its `introspection` option, or call {@link TokenIntrospector.introspect}.
+ *
+ * @example
+ * ```ts
+ * const introspector = createIntrospector({
+ *   issuer: 'https://as.example.com',
+ *   clientId: 'orders-api',
+ *   clientAuthentication: { method: 'client_secret_basic', clientSecret: process.env.INTROSPECTION_SECRET! },
+ * });
+ * const { claims, scopes } = await introspector.introspect(opaqueToken);
+ * ```
+ */
+export function createIntrospector(options: IntrospectorOptions): TokenIntrospector {
+  const checked = checkIntrospectorOptions(options);
+  const clock = options.clock ?? systemClock;
+  const limits: FetchLimits = {
+    timeoutMs: checked.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxBytes: checked.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    fetch: options.fetch,
+  };
+  const endpoint = endpointSource(options.endpoint, options.issuer, limits);
+  const credentials = createClientCredentials(
+    options.clientAuthentication,
+    options.clientId,
+    options.issuer,
+    clock,
+  );
+  const signed = signedAnswerCheck(checked, options, clock, limits);
+  const cache = new AnswerCache(options.cache, options.onEvent);
+  // Who answers, and for whom: answers of different servers or clients never share an entry.
+  const cacheScope = ['rfc7662', options.endpoint ?? options.issuer ?? '', options.clientId];
+  const ask = createAsk(endpoint, credentials, signed, limits);
+
+  return {
+    async introspect(token) {
+      checkTokenArgument(token);
+      let resolved: ResolvedAnswer;
+      try {
+        const now = readClock(clock);
+        const key = await answerCacheKey(cacheScope, token);
+        resolved = await cache.resolve(key, now, () => ask(token, now));
+      } catch (error) {
+        throw unavailable(error, endpoint.known() ?? (options.issuer as string), options.onEvent);
+      }
+      return toResult(token, resolved.answer, resolved.cached);
+    },
+  };
+}
+
+/** One call to the endpoint (RFC 7662 §2.1), read into an answer (§2.2) or a failure (§2.3). */
+function createAsk(
+  endpoint: EndpointSource,
+  credentials: ClientCredentialsFactory,
+  signed: SignedAnswerCheck | undefined,
+  limits: FetchLimits,
+): (token: string, now: number) => Promise<IntrospectionAnswer> {
+  return async (token, now) => {
+    const url = await endpoint.get();
+    const auth = await credentials(url);
+    const body = new URLSearchParams({ token, token_type_hint: 'access_token', ...auth.params });
+    const response = await postForResponse(
+      url,
+      {
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: signed === undefined ? 'application/json' : SIGNED_ANSWER_MEDIA_TYPE,
+          ...auth.headers,
+        },
+        body: body.toString(),
+      },
+      limits,
+    );
+    if (response.status !== 200) throw refusal(response.status, response.text);
+    if (signed !== undefined) {
+      // RFC 9701 §4: the answer to this request is the JWT. Taking plain JSON instead would let
+      // anyone on the path strip the signature.
+      if (response.contentType !== SIGNED_ANSWER_MEDIA_TYPE) {
+        throw new IntrospectionFailure(
+          `expected a signed answer, got content type '${response.contentType}'`,
+        );
+      }
+      return readIntrospectionAnswer(await signed(response.text.trim(), now));
+    }
+    if (response.contentType !== 'application/json') {
+      throw new IntrospectionFailure(`expected application/json, got content type '${response.contentType}'`);
+    }
+    return readIntrospectionAnswer(parseJson(response.text));
+  };
+}
+
+/**
+ * RFC 7662 §2.3 and RFC 6749 §5.2: 401 and 403 (or `invalid_client` with another status) mean the
+ * server refused this API's credentials; any other 4xx is a request the server would not answer.
+ */
+function refusal(status: number, text: string): IntrospectionFailure {
+  const error = oauthErrorOf(text);
+  if (status === 401 || status === 403 || error === 'invalid_client') {
+    return new ClientRejectedFailure(
+      `the authorization server refused this API's credentials (HTTP ${status}${error === undefined ? '' : ` ${error}`})`,
+      status,
+    );
+  }
+  return new IntrospectionFailure(
+    `unexpected HTTP status ${status}${error === undefined ? '' : ` ${error}`}`,
+  );
+}
+
+/** The `error` code of an RFC 6749 §5.2 error body, when it is one of the allowed characters. */
+function oauthErrorOf(text: string): string | undefined {
+  try {
+    const { error } = JSON.parse(text) as { error?: unknown };
+    return typeof error === 'string' && /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(error)
+      ? error
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new IntrospectionFailure('introspection answer is not JSON');
+  }
+}
+
+function toResult(token: string, answer: IntrospectionAnswer, cached: boolean): IntrospectedToken {
+  if (!answer.active) throw new TokenError('token_inactive', 'The access token is not active');
+  return introspectedToken(token, answer.claims, {
+    senderConstraint: 'to_check',
+    dpopNonce: undefined,
+    cached,
+  });
+}
+
+type SignedAnswerCheck = (jwt: string, now: number) => Promise<unknown>;
+
+/** The RFC 9701 check built from the options, or `undefined` when plain answers are asked for. */
+function signedAnswerCheck(
+  checked: CheckedIntrospectorOptions,
+  options: IntrospectorOptions,
+  clock: () => number,
+  limits: FetchLimits,
+): SignedAnswerCheck | undefined {
+  const settings = checked.signedResponses;
+  if (settings === undefined) return undefined;
+  const issuer = options.issuer as string;
+  const keys =
+    settings.keyProvider ??
+    createJwksProvider({
+      ...(settings.jwksUri === undefined ? { issuer } : { jwksUri: settings.jwksUri }),
+      clock,
+      fetch: options.fetch,
+      onEvent: options.onEvent,
+      timeoutMs: limits.timeoutMs,
+    });
+  const rules = {
+    issuer,
+    clientId: options.clientId,
+    keys,
+    algorithms: settings.algorithms ?? DEFAULT_SIGNED_ANSWER_ALGORITHMS,
+    clockTolerance: settings.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
+  };
+  return (jwt, now) => verifySignedAnswer(jwt, rules, now);
+}
