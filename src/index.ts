@@ -62,6 +62,7 @@ export {
   type ProtectedResourceOptions,
   protectedResourceMetadata,
 } from './protected-resource-metadata.js';
+export { type MetadataSigningOptions, signProtectedResourceMetadata } from './protected-resource-signing.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-token.js';

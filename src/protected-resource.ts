@@ -54,6 +54,11 @@ export interface ProtectedResourceOptions {
   readonly dpopSigningAlgValuesSupported?: readonly string[] | undefined;
   /** Whether every token must be DPoP-bound. [`true` when `dpop.mode` is `'required'`] */
   readonly dpopBoundAccessTokensRequired?: boolean | undefined;
+  /**
+   * RFC 9728 §2.2 `signed_metadata`: a JWT of these members signed by a party clients trust, e.g.
+   * from {@link signProtectedResourceMetadata}. [left out]
+   */
+  readonly signedMetadata?: string | undefined;
   /** How long clients and caches may keep the document, in seconds (`Cache-Control: max-age`). [3600] */
   readonly cacheMaxAge?: number | undefined;
 }
@@ -74,6 +79,7 @@ export const PROTECTED_RESOURCE_OPTION_KEYS = optionKeys<ProtectedResourceOption
   authorizationDetailsTypesSupported: true,
   dpopSigningAlgValuesSupported: true,
   dpopBoundAccessTokensRequired: true,
+  signedMetadata: true,
   cacheMaxAge: true,
 });
 
@@ -121,6 +127,10 @@ export function checkProtectedResourceOptions(value: unknown): ProtectedResource
     }
   }
   optionalString(options.resourceName, 'protectedResource.resourceName');
+  const signed = optionalString(options.signedMetadata, 'protectedResource.signedMetadata');
+  if (signed !== undefined && !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(signed)) {
+    throw new TypeError('tokenwarden: protectedResource.signedMetadata must be a compact JWS (a signed JWT)');
+  }
   for (const name of [
     'authorizationServers',
     'scopesSupported',
@@ -170,23 +180,25 @@ export function resourceMetadataPath(resource: string): string {
   return pathname === '/' ? WELL_KNOWN : `${WELL_KNOWN}${pathname}`;
 }
 
-/** Builds the document and its headers from checked options (RFC 9728 §2, §3.2). */
-export function buildProtectedResourceMetadata(
+/**
+ * The RFC 9728 §2 members of checked options, snake-cased, with the given `defaults` filled in
+ * (none when signing on its own); members left undefined are left out of the JSON.
+ */
+export function metadataMembers(
   options: ProtectedResourceOptions,
-  defaults: ProtectedResourceDefaults,
-): ProtectedResourceMetadata {
-  const { resource } = options;
-  const path = resourceMetadataPath(resource);
+  defaults: ProtectedResourceDefaults | undefined,
+): Record<string, unknown> {
   const dpopAlgorithms =
     options.dpopSigningAlgValuesSupported ??
-    (defaults.dpopAlgorithms.length > 0 ? defaults.dpopAlgorithms : undefined);
-  const document = {
-    resource,
-    authorization_servers: options.authorizationServers ?? defaults.issuers,
+    (defaults !== undefined && defaults.dpopAlgorithms.length > 0 ? defaults.dpopAlgorithms : undefined);
+  return {
+    resource: options.resource,
+    authorization_servers: options.authorizationServers ?? defaults?.issuers,
     jwks_uri: options.jwksUri,
     scopes_supported: options.scopesSupported,
     bearer_methods_supported:
-      options.bearerMethodsSupported ?? (defaults.allowQueryToken ? ['header', 'query'] : ['header']),
+      options.bearerMethodsSupported ??
+      (defaults === undefined ? undefined : defaults.allowQueryToken ? ['header', 'query'] : ['header']),
     resource_signing_alg_values_supported: options.resourceSigningAlgValuesSupported,
     resource_name: options.resourceName,
     resource_documentation: options.resourceDocumentation,
@@ -196,8 +208,18 @@ export function buildProtectedResourceMetadata(
     authorization_details_types_supported: options.authorizationDetailsTypesSupported,
     dpop_signing_alg_values_supported: dpopAlgorithms,
     dpop_bound_access_tokens_required:
-      options.dpopBoundAccessTokensRequired ?? (defaults.dpopRequired ? true : undefined),
+      options.dpopBoundAccessTokensRequired ?? (defaults?.dpopRequired === true ? true : undefined),
   };
+}
+
+/** Builds the document and its headers from checked options (RFC 9728 §2, §3.2). */
+export function buildProtectedResourceMetadata(
+  options: ProtectedResourceOptions,
+  defaults: ProtectedResourceDefaults,
+): ProtectedResourceMetadata {
+  const { resource } = options;
+  const path = resourceMetadataPath(resource);
+  const document = { ...metadataMembers(options, defaults), signed_metadata: options.signedMetadata };
   return Object.freeze({
     url: `${new URL(resource).origin}${path}`,
     path,
