@@ -1,4 +1,12 @@
-import { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
+import {
+  type AuthenticationRequirement,
+  authenticationGuard,
+  type ClaimCheck,
+  claimGuard,
+  type Guard,
+  permissionGuard,
+  scopeGuard,
+} from './guards.js';
 
 // Each factory's doc sits on a call signature (not a function type, which carries no doc), so that
 // editors show it for the name an adapter exports with one destructuring line.
@@ -31,6 +39,16 @@ export interface RequireClaims<Handler> {
   (check: ClaimCheck): Handler;
 }
 
+/** The type of `requireAuthentication` in an adapter whose route handlers are `Handler`s. */
+export interface RequireAuthentication<Handler> {
+  /**
+   * RFC 9470 step-up: requires `acr` among `acrValues` and `auth_time` within `maxAge` seconds;
+   * 401 `insufficient_user_authentication` with `acr_values` / `max_age` otherwise.
+   */
+  // biome-ignore lint/style/useShorthandFunctionType: a function type would drop the doc above
+  (requirement: AuthenticationRequirement): Handler;
+}
+
 /**
  * The route guards every adapter offers, as factories of the framework's own handler type (Express
  * `RequestHandler`, Fastify hook, Hono or Koa middleware), all made by {@link createGuardFactories}.
@@ -40,6 +58,7 @@ export interface GuardFactories<Handler> {
   requireAnyScope: RequireAnyScope<Handler>;
   requirePermission: RequirePermission<Handler>;
   claimCheck: RequireClaims<Handler>;
+  requireAuthentication: RequireAuthentication<Handler>;
 }
 
 /**
@@ -53,6 +72,7 @@ export function createGuardFactories<Handler>(toHandler: (guard: Guard) => Handl
     requireAnyScope: (...scopes) => toHandler(scopeGuard(scopes, 'any')),
     requirePermission: (...permissions) => toHandler(permissionGuard(permissions, 'all')),
     claimCheck: (check) => toHandler(claimGuard(check)),
+    requireAuthentication: (requirement) => toHandler(authenticationGuard(requirement)),
   };
 }
 

@@ -18,6 +18,7 @@ export type TokenErrorCode =
   | 'claim_invalid'
   | 'type_invalid'
   | 'scope_insufficient'
+  | 'authentication_insufficient'
   | 'jwks_unavailable'
   | 'dpop_proof_invalid'
   | 'dpop_nonce_required'
@@ -27,13 +28,14 @@ export type TokenErrorCode =
   | 'introspection_unavailable';
 
 /**
- * The `error` values of RFC 6750 §3.1 and RFC 9449 §7.1/§9, plus `temporarily_unavailable` for an
+ * The `error` values of RFC 6750 §3.1, RFC 9449 §7.1/§9 and RFC 9470 §3, plus `temporarily_unavailable` for an
  * outage of the key source or the replay store.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'temporarily_unavailable'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce';
@@ -58,6 +60,8 @@ const CODE_MAPPINGS: Readonly<Record<TokenErrorCode, CodeMapping>> = {
   claim_invalid: { status: 401, oauthError: 'invalid_token' },
   type_invalid: { status: 401, oauthError: 'invalid_token' },
   scope_insufficient: { status: 403, oauthError: 'insufficient_scope' },
+  // RFC 9470 §3: the user must authenticate again (stronger, or more recently), hence 401.
+  authentication_insufficient: { status: 401, oauthError: 'insufficient_user_authentication' },
   jwks_unavailable: { status: 503, oauthError: 'temporarily_unavailable' },
   dpop_proof_invalid: { status: 401, oauthError: 'invalid_dpop_proof' },
   dpop_nonce_required: { status: 401, oauthError: 'use_dpop_nonce' },
@@ -93,6 +97,8 @@ export interface ChallengeContext {
   readonly dpopAlgorithms: readonly string[];
   /** The scheme the request used, when it sent a token. */
   readonly scheme?: AuthScheme | undefined;
+  /** RFC 9728 §5.1: the URL of the protected resource metadata, sent as `resource_metadata`. */
+  readonly resourceMetadata?: string | undefined;
 }
 
 /** Extra facts carried by some errors. */
@@ -101,6 +107,10 @@ export interface TokenErrorDetails {
   readonly requiredScopes?: readonly string[];
   /** For `dpop_nonce_required`: the nonce the client must use next, sent as `DPoP-Nonce` (RFC 9449 §8). */
   readonly nonce?: string | undefined;
+  /** For `authentication_insufficient`: the acceptable `acr` values, sent as RFC 9470 `acr_values`. */
+  readonly acrValues?: readonly string[] | undefined;
+  /** For `authentication_insufficient`: the largest authentication age, sent as RFC 9470 `max_age`. */
+  readonly maxAge?: number | undefined;
   /** The underlying error, for logs only; never sent to the client. */
   readonly cause?: unknown;
   /**
@@ -138,6 +148,10 @@ export class TokenError extends Error {
   readonly nonce: string | undefined;
   /** A `WWW-Authenticate` value to send as it is; see {@link TokenErrorDetails.challengeOverride}. */
   readonly challengeOverride: string | undefined;
+  /** For `authentication_insufficient`: the `acr` values the route accepts. */
+  readonly acrValues: readonly string[] | undefined;
+  /** For `authentication_insufficient`: the largest authentication age the route accepts, in seconds. */
+  readonly maxAge: number | undefined;
 
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -148,6 +162,8 @@ export class TokenError extends Error {
     this.requiredScopes = details.requiredScopes;
     this.nonce = details.nonce;
     this.challengeOverride = details.challengeOverride;
+    this.acrValues = details.acrValues;
+    this.maxAge = details.maxAge;
   }
 
   /**
@@ -202,7 +218,8 @@ export function toErrorResponse(error: TokenError): ErrorResponse {
 }
 
 /**
- * RFC 6750 §3 and RFC 9449 §7.1: one challenge per offered scheme. The error goes on the challenge of
+ * RFC 6750 §3 and RFC 9449 §7.1: one challenge per offered scheme (RFC 9470 §3 and RFC 9728 §5.1
+ * add their parameters). The error goes on the challenge of
  * the scheme the request used (always `DPoP` for proof errors); without credentials, no error at all.
  * `undefined` when the failure is the server's, which no credentials could mend.
  */
@@ -225,10 +242,15 @@ function challengesFor(error: TokenError): Challenge[] | undefined {
       if (error.requiredScopes !== undefined && error.requiredScopes.length > 0) {
         params.push(['scope', rfc6750Value(error.requiredScopes.join(' '))]);
       }
+      // RFC 9470 §3: what a new authentication must satisfy.
+      if (error.acrValues !== undefined) params.push(['acr_values', rfc6750Value(error.acrValues.join(' '))]);
+      if (error.maxAge !== undefined) params.push(['max_age', String(error.maxAge)]);
     }
     if (scheme === 'DPoP' && context.dpopAlgorithms.length > 0) {
       params.push(['algs', context.dpopAlgorithms.join(' ')]);
     }
+    // RFC 9728 §5.1: every challenge, with or without an error, says where the metadata is.
+    if (context.resourceMetadata !== undefined) params.push(['resource_metadata', context.resourceMetadata]);
     return { scheme, params };
   });
 }

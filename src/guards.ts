@@ -1,5 +1,13 @@
+import { acceptingVerifierOf } from './accepted-token.js';
+import { systemClock } from './clock.js';
 import { setChallengeContext, TokenError } from './errors.js';
-import { describeValue } from './option-checks.js';
+import {
+  checkKnownKeys,
+  describeValue,
+  optionalFunction,
+  optionKeys,
+  optionsObject,
+} from './option-checks.js';
 import { checkScopes, type ScopeMatch } from './scopes.js';
 import type { VerifiedToken } from './verifier.js';
 
@@ -18,14 +26,21 @@ function authenticated(auth: VerifiedToken | undefined): VerifiedToken {
   return auth;
 }
 
-/** RFC 9449 §7.1: a refusal after authentication is challenged under the scheme the token used. */
+/**
+ * RFC 9449 §7.1: a refusal after authentication is challenged under the scheme the token used, with
+ * the accepting verifier's `resource_metadata` (RFC 9728 §5.1).
+ */
 function challengedUnderItsScheme(rule: Guard): Guard {
   return (auth) => {
     try {
       rule(auth);
     } catch (error) {
       if (error instanceof TokenError) {
-        setChallengeContext(error, { schemes: [auth?.scheme ?? 'Bearer'], dpopAlgorithms: [] });
+        setChallengeContext(error, {
+          schemes: [auth?.scheme ?? 'Bearer'],
+          dpopAlgorithms: [],
+          resourceMetadata: acceptingVerifierOf(auth)?.resourceMetadata,
+        });
       }
       throw error;
     }
@@ -91,6 +106,81 @@ export function claimGuard(check: ClaimCheck): Guard {
   return challengedUnderItsScheme((auth) => {
     if (check(authenticated(auth).claims) !== true) {
       throw new TokenError('claim_invalid', 'The token failed a claims check');
+    }
+  });
+}
+
+/** What {@link authenticationGuard} requires of the user's authentication (RFC 9470 §3). */
+export interface AuthenticationRequirement {
+  /** Acceptable authentication context classes: the token's `acr` must be one of them. [any] */
+  readonly acrValues?: readonly string[] | undefined;
+  /** Largest age of the authentication (`now - auth_time`), in seconds; `auth_time` is then required. [any] */
+  readonly maxAge?: number | undefined;
+  /** Seconds since the epoch. [the clock of the verifier that accepted the token, else the system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Seconds of clock difference allowed on `auth_time`. [the verifier's `clockTolerance`, else 60] */
+  readonly clockTolerance?: number | undefined;
+}
+
+const AUTHENTICATION_REQUIREMENT_KEYS = optionKeys<AuthenticationRequirement>({
+  acrValues: true,
+  maxAge: true,
+  clock: true,
+  clockTolerance: true,
+});
+
+/** The clock difference allowed when neither the guard nor an accepting verifier says. */
+const DEFAULT_CLOCK_TOLERANCE = 60;
+
+/**
+ * RFC 9470 §3 step-up: requires the token's `acr` to be one of `acrValues` and its `auth_time` to
+ * be at most `maxAge` seconds old; otherwise `authentication_insufficient` (401
+ * `insufficient_user_authentication`) with `acr_values` and `max_age` in the challenge, telling the
+ * client what the new authentication must satisfy. A token without `auth_time` fails `maxAge`.
+ *
+ * @throws {TypeError} when the requirement asks for nothing, or `acrValues` or `maxAge` is malformed.
+ */
+export function authenticationGuard(requirement: AuthenticationRequirement): Guard {
+  const given = optionsObject(requirement, 'requireAuthentication options');
+  checkKnownKeys(given, AUTHENTICATION_REQUIREMENT_KEYS, 'requireAuthentication: ');
+  const { acrValues, maxAge, clock, clockTolerance } = requirement;
+  const acceptable =
+    acrValues === undefined ? undefined : requiredList(acrValues, 'requireAuthentication', 'acr value');
+  if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0)) {
+    throw new TypeError(
+      `tokenwarden: requireAuthentication maxAge must be a whole, non-negative number of seconds (got ${describeValue(maxAge)})`,
+    );
+  }
+  if (acceptable === undefined && maxAge === undefined) {
+    throw new TypeError('tokenwarden: requireAuthentication needs acrValues, maxAge or both');
+  }
+  optionalFunction(clock, 'requireAuthentication clock');
+  if (
+    clockTolerance !== undefined &&
+    (typeof clockTolerance !== 'number' || !Number.isFinite(clockTolerance) || clockTolerance < 0)
+  ) {
+    throw new TypeError(
+      `tokenwarden: requireAuthentication clockTolerance must be a finite, non-negative number of seconds (got ${describeValue(clockTolerance)})`,
+    );
+  }
+  const refusal = (message: string) =>
+    new TokenError('authentication_insufficient', message, { acrValues: acceptable, maxAge });
+  return challengedUnderItsScheme((auth) => {
+    const { claims } = authenticated(auth);
+    if (acceptable !== undefined && !(typeof claims.acr === 'string' && acceptable.includes(claims.acr))) {
+      throw refusal('A stronger authentication of the user is required');
+    }
+    if (maxAge === undefined) return;
+    const verifier = acceptingVerifierOf(auth);
+    const now = (clock ?? verifier?.clock ?? systemClock)();
+    const tolerance = clockTolerance ?? verifier?.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+    const authTime = claims.auth_time;
+    // A clock giving no finite time fails closed, as NaN would make the comparison false.
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime) || !Number.isFinite(now)) {
+      throw refusal('A more recent authentication of the user is required');
+    }
+    if (now - authTime > maxAge + tolerance) {
+      throw refusal('A more recent authentication of the user is required');
     }
   });
 }

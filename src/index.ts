@@ -47,7 +47,15 @@ export {
 export type { EventListener, TokenwardenEvent } from './events.js';
 export { type ExtractedToken, type ExtractOptions, extractToken } from './extract.js';
 export type { FapiProfile } from './fapi2-profile.js';
-export { type ClaimCheck, claimGuard, type Guard, permissionGuard, scopeGuard } from './guards.js';
+export {
+  type AuthenticationRequirement,
+  authenticationGuard,
+  type ClaimCheck,
+  claimGuard,
+  type Guard,
+  permissionGuard,
+  scopeGuard,
+} from './guards.js';
 export type {
   CachedAnswer,
   IntrospectionCacheOptions,
@@ -74,6 +82,12 @@ export {
 } from './introspection/introspector.js';
 export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
 export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
+export {
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  protectedResourceMetadata,
+} from './protected-resource-metadata.js';
+export { type MetadataSigningOptions, signProtectedResourceMetadata } from './protected-resource-signing.js';
 export { fromNodeRequest, fromWebRequest, type NodeRequestParts, type ResourceRequest } from './request.js';
 export { checkScopes, permissionsOf, type ScopeMatch, scopesOf } from './scopes.js';
 export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-token.js';

@@ -26,6 +26,7 @@ import {
   optionKeys,
   optionsObject,
 } from './option-checks.js';
+import { checkProtectedResourceOptions, type ProtectedResourceOptions } from './protected-resource.js';
 import { DEFAULT_MAX_TOKEN_SIZE } from './token.js';
 import type { ClaimsValidator } from './verified-token.js';
 import { type TokenCacheOptions, VerifiedTokenCache } from './verified-token-cache.js';
@@ -37,8 +38,11 @@ export interface VerifierOptions extends ExtractOptions {
    * With several, each has its own discovered key set; a token's `iss` only picks which to try.
    */
   readonly issuer: string | readonly string[];
-  /** This API's identifier(s); the token's `aud` must contain at least one. */
-  readonly audience: string | readonly string[];
+  /**
+   * This API's identifier(s); the token's `aud` must contain at least one, compared as exact strings.
+   * [`protectedResource.resource`; required without it]
+   */
+  readonly audience?: string | readonly string[] | undefined;
   /**
    * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
    * is set] `none` is never accepted; `HS*` only with a `secret`.
@@ -110,6 +114,12 @@ export interface VerifierOptions extends ExtractOptions {
    * Security Profile (see docs/security.md). An option that would weaken it is a `TypeError`. [none]
    */
   readonly profile?: FapiProfile | undefined;
+  /**
+   * RFC 9728 protected resource metadata: the document adapters serve at
+   * `/.well-known/oauth-protected-resource[/path]`, and `resource_metadata` in every challenge. Its
+   * `resource` is the audience when `audience` is not set. [none: no document, challenges unchanged]
+   */
+  readonly protectedResource?: ProtectedResourceOptions | undefined;
 }
 
 /**
@@ -140,6 +150,7 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
   introspection: true,
   introspectJwts: true,
   profile: true,
+  protectedResource: true,
   cookie: true,
   allowQueryToken: true,
   getToken: true,
@@ -216,6 +227,13 @@ export interface VerifierSettings {
   readonly introspectJwts: boolean;
   readonly credentialsOptional: boolean;
   readonly onEvent: EventListener | undefined;
+  /** The `protectedResource` option, checked. */
+  readonly protectedResource: ProtectedResourceOptions | undefined;
+  /** The trusted issuers, the default `authorization_servers` of the metadata. */
+  readonly issuers: readonly string[];
+  readonly allowQueryToken: boolean;
+  readonly clock: () => number;
+  readonly clockTolerance: number;
 }
 
 /** Seconds of clock difference allowed by default. */
@@ -230,8 +248,10 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
 export function verifierSettings(given: VerifierOptions): VerifierSettings {
   checkVerifierOptions(given);
   const options = withProfile(given);
+  const protectedResource = checkProtectedResourceOptions(options.protectedResource);
   const issuers = toList(options.issuer, 'issuer');
-  const audiences = toList(options.audience, 'audience');
+  // RFC 9068 §4, RFC 8707: the resource identifier is the audience, matched as the exact string.
+  const audiences = toList(options.audience ?? protectedResource?.resource, 'audience');
   const secret = secretBytes(options.secret);
   const algorithms = acceptedAlgorithms(options.algorithms, secret);
   const clock = options.clock ?? systemClock;
@@ -285,6 +305,11 @@ export function verifierSettings(given: VerifierOptions): VerifierSettings {
     introspectJwts: options.introspectJwts ?? false,
     credentialsOptional: options.credentialsOptional ?? false,
     onEvent: options.onEvent,
+    protectedResource,
+    issuers,
+    allowQueryToken: options.allowQueryToken ?? false,
+    clock,
+    clockTolerance,
   };
 }
 

@@ -1,7 +1,9 @@
-import { type AuthScheme, setChallengeContext, TokenError } from './errors.js';
+import { type AcceptingVerifier, recordAcceptance } from './accepted-token.js';
+import { type AuthScheme, type ChallengeContext, setChallengeContext, TokenError } from './errors.js';
 import { checkTokenSyntax, findToken } from './extract.js';
 import { createIntrospectionResolver } from './introspection/introspection-resolver.js';
 import { createJwtResolver } from './jwt-resolver.js';
+import { buildProtectedResourceMetadata, type ProtectedResourceMetadata } from './protected-resource.js';
 import type { ResourceRequest } from './request.js';
 import { createSenderConstraint } from './sender-constraint.js';
 import { chooseTokenResolver } from './token-resolver.js';
@@ -34,6 +36,11 @@ export interface Verifier {
    * throws: a failure is a rejected promise. Adapters use it so a repeated token costs no promise.
    */
   authenticateEagerly(request: ResourceRequest): AuthenticationOutcome;
+  /**
+   * The RFC 9728 metadata document built from the `protectedResource` option, for the adapters to
+   * serve; `undefined` without the option.
+   */
+  readonly protectedResource?: ProtectedResourceMetadata | undefined;
 }
 
 /** What {@link Verifier.authenticateEagerly} returns: the outcome itself, or a promise of it. */
@@ -57,6 +64,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const resolver = createTokenResolver(settings);
   const constraint = createSenderConstraint(settings.senderConstraint);
   const reporter = createVerificationReporter(settings.onEvent);
+  const protectedResource =
+    settings.protectedResource === undefined
+      ? undefined
+      : buildProtectedResourceMetadata(settings.protectedResource, {
+          issuers: settings.issuers,
+          allowQueryToken: settings.allowQueryToken,
+          dpopAlgorithms: constraint.challenge.dpopAlgorithms,
+          dpopRequired: constraint.proofRequired,
+        });
+  const challenge: ChallengeContext =
+    protectedResource === undefined
+      ? constraint.challenge
+      : { ...constraint.challenge, resourceMetadata: protectedResource.url };
+  const acceptance: AcceptingVerifier = {
+    clock: settings.clock,
+    clockTolerance: settings.clockTolerance,
+    resourceMetadata: protectedResource?.url,
+  };
 
   /**
    * The request flow: find the credentials, resolve the token, check the sender constraint (the
@@ -97,19 +122,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     resolution: Promise<VerifiedToken>,
   ): Promise<VerifiedToken> {
     try {
-      return await constraint.check(request, scheme, await resolution);
+      return recordAcceptance(await constraint.check(request, scheme, await resolution), acceptance);
     } catch (error) {
       throw withChallenge(error, scheme);
     }
   }
 
   function challenged(outcome: Promise<VerifiedToken>, scheme: AuthScheme): Promise<VerifiedToken> {
-    return outcome.catch((error: unknown) => Promise.reject(withChallenge(error, scheme)));
+    return outcome.then(
+      (token) => recordAcceptance(token, acceptance),
+      (error: unknown) => Promise.reject(withChallenge(error, scheme)),
+    );
   }
 
   /** Marks a failure with this verifier's challenge, under the scheme the request used. */
   function withChallenge(error: unknown, scheme: AuthScheme | undefined): unknown {
-    if (error instanceof TokenError) setChallengeContext(error, { ...constraint.challenge, scheme });
+    if (error instanceof TokenError) setChallengeContext(error, { ...challenge, scheme });
     return error;
   }
 
@@ -123,7 +151,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return Promise.reject(error);
     }
     if (recalled === undefined) {
-      return reporter.whenVerified(resolver.resolve(token).then(unboundOnly), false);
+      const accepted = resolver
+        .resolve(token)
+        .then((result) => recordAcceptance(unboundOnly(result), acceptance));
+      return reporter.whenVerified(accepted, false);
     }
     if (recalled.claims.cnf !== undefined) return Promise.reject(proofNeeded('cnf'));
     return reporter.whenVerified(Promise.resolve(resolver.revalidate(recalled)), true);
@@ -141,6 +172,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
     },
     authenticateEagerly,
+    protectedResource,
   };
 }
 

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
 import { fromNodeRequest } from '../../src/request.js';
 import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
@@ -59,7 +60,7 @@ function proceed(req: Request, res: Response, next: NextFunction, auth: Verified
 // An alias of its own, since Express's, with its default type arguments spelled out as the guards'
 // types would be, cannot be named in a declaration file.
 type GuardHandler = RequestHandler;
-export const { requireScope, requireAnyScope, requirePermission, claimCheck } =
+export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
   createGuardFactories<GuardHandler>((guard) => (req, res, next) => {
     try {
       guard(req.auth);
@@ -88,5 +89,22 @@ export function tokenErrorHandler(): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (!(error instanceof TokenError)) return next(error);
     sendTokenError(res, error);
+  };
+}
+
+/**
+ * Serves the verifier's RFC 9728 metadata document at its well-known path (GET and HEAD); other
+ * requests go on. Needs the `protectedResource` option.
+ *
+ * @example
+ * ```ts
+ * app.use(protectedResourceMetadata(verifier));
+ * ```
+ */
+export function protectedResourceMetadata(verifier: Verifier | VerifierOptions): RequestHandler {
+  const { path, body, headers } = metadataOf(verifier);
+  return (req, res, next) => {
+    if (req.path !== path || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    res.status(200).set(headers).send(body);
   };
 }

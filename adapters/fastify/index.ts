@@ -21,7 +21,10 @@ declare module 'fastify' {
     /** The verified access token, set by `authenticate` (absent only with `credentialsOptional`). */
     auth?: VerifiedToken;
   }
-  /** The guard hook factories: `requireScope`, `requireAnyScope`, `requirePermission`, `claimCheck`. */
+  /**
+   * The guard hook factories: `requireScope`, `requireAnyScope`, `requirePermission`, `claimCheck`,
+   * `requireAuthentication`.
+   */
   interface FastifyInstance extends GuardFactories<TokenwardenHook> {
     /** Authenticates the request and sets `request.auth`, or answers 400/401/503 per RFC 6750. */
     authenticate: TokenwardenHook;
@@ -73,10 +76,16 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
     return undefined;
   });
   for (const [name, factory] of Object.entries(guards)) fastify.decorate(name, factory);
+  // RFC 9728 §3: with the protectedResource option, the metadata document is served at its path.
+  const metadata = verifier.protectedResource;
+  if (metadata !== undefined) {
+    fastify.get(metadata.path, (_request, reply) => reply.headers(metadata.headers).send(metadata.body));
+  }
 };
 
 /**
- * Decorates the instance with `authenticate` and the guard hook factories, and requests with `auth`.
+ * Decorates the instance with `authenticate` and the guard hook factories, and requests with `auth`;
+ * with the `protectedResource` option, serves the RFC 9728 metadata document at its well-known path.
  *
  * @example
  * ```ts

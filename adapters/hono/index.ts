@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
 import {
   fromNodeRequest,
   fromWebRequest,
@@ -96,16 +97,15 @@ function resourceRequestOf(c: Context, remoteAddress: HonoAuthOptions['remoteAdd
   });
 }
 
-export const { requireScope, requireAnyScope, requirePermission, claimCheck } = createGuardFactories<
-  MiddlewareHandler<TokenwardenEnv>
->((guard) => async (c, next) => {
-  try {
-    guard(c.get('auth'));
-  } catch (error) {
-    return fail(error, c);
-  }
-  await next();
-});
+export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
+  createGuardFactories<MiddlewareHandler<TokenwardenEnv>>((guard) => async (c, next) => {
+    try {
+      guard(c.get('auth'));
+    } catch (error) {
+      return fail(error, c);
+    }
+    await next();
+  });
 
 function fail(error: unknown, c: Context): Response {
   if (!(error instanceof TokenError) || passesErrors(c)) throw error;
@@ -121,3 +121,20 @@ export function sendTokenError(c: Context, error: TokenError): Response {
 
 /** @deprecated Use {@link sendTokenError}, the name every adapter gives this helper. */
 export const tokenErrorResponse = sendTokenError;
+
+/**
+ * Serves the verifier's RFC 9728 metadata document at its well-known path (GET and HEAD); other
+ * requests go on. Needs the `protectedResource` option.
+ *
+ * @example
+ * ```ts
+ * app.use(protectedResourceMetadata(verifier));
+ * ```
+ */
+export function protectedResourceMetadata(verifier: Verifier | VerifierOptions): MiddlewareHandler {
+  const { path, body, headers } = metadataOf(verifier);
+  return (c, next) => {
+    if (c.req.path !== path || (c.req.method !== 'GET' && c.req.method !== 'HEAD')) return next();
+    return Promise.resolve(c.body(body, 200, headers));
+  };
+}

@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
 import { fromNodeRequest } from '../../src/request.js';
 import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
@@ -59,7 +60,7 @@ function proceed(ctx: Context, next: Next, auth: VerifiedToken | undefined): Pro
   return next();
 }
 
-export const { requireScope, requireAnyScope, requirePermission, claimCheck } =
+export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
   createGuardFactories<Middleware>((guard) => async (ctx, next) => {
     try {
       guard(ctx.state.auth);
@@ -80,4 +81,24 @@ export function sendTokenError(ctx: Context, error: TokenError): void {
   ctx.status = response.status;
   ctx.set(response.headers);
   ctx.body = response.body;
+}
+
+/**
+ * Serves the verifier's RFC 9728 metadata document at its well-known path (GET and HEAD); other
+ * requests go on. Needs the `protectedResource` option.
+ *
+ * @example
+ * ```ts
+ * app.use(protectedResourceMetadata(verifier));
+ * ```
+ */
+export function protectedResourceMetadata(verifier: Verifier | VerifierOptions): Middleware {
+  const { path, body, headers } = metadataOf(verifier);
+  return (ctx, next) => {
+    if (ctx.path !== path || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    ctx.status = 200;
+    ctx.set(headers);
+    ctx.body = body;
+    return Promise.resolve();
+  };
 }

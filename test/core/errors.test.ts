@@ -1,4 +1,5 @@
 import {
+  authenticationGuard,
   createDpopNonces,
   createIntrospector,
   createVerifier,
@@ -63,6 +64,10 @@ const producers: Record<TokenErrorCode, () => Promise<TokenError>> = {
   scope_insufficient: async () => {
     const auth = await verifierFor(ring).verify(await signToken(ring.keys.RS256, { scope: 'read:messages' }));
     return rejectionOf(() => scopeGuard(['read:messages', 'write:messages'])(auth));
+  },
+  authentication_insufficient: async () => {
+    const auth = await verifierFor(ring).verify(await signToken(ring.keys.RS256, { acr: 'pwd' }));
+    return rejectionOf(() => authenticationGuard({ acrValues: ['mfa'] })(auth));
   },
   jwks_unavailable: async () => {
     const verifier = createVerifier({
