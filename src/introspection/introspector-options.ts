@@ -1,4 +1,5 @@
 import { type AsymmetricAlgorithm, isKnownAlgorithm, isSymmetricAlgorithm } from '../algorithms.js';
+import type { EventListener } from '../events.js';
 import { checkMetadataUrlOption } from '../jwks/metadata-url.js';
 import type { KeyProvider } from '../jwks/provider.js';
 import {
@@ -13,7 +14,8 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
-import type { IntrospectorOptions, SignedResponseOptions } from './introspector.js';
+import type { IntrospectionCacheOptions } from './answer-cache.js';
+import type { ClientAuthentication } from './client-authentication.js';
 
 const INTROSPECTOR_OPTION_KEYS = optionKeys<IntrospectorOptions>({
   clientId: true,
@@ -35,6 +37,54 @@ const SIGNED_RESPONSE_OPTION_KEYS = optionKeys<SignedResponseOptions>({
   algorithms: true,
   clockTolerance: true,
 });
+
+/** RFC 9701 signed answers: how to check them. */
+export interface SignedResponseOptions {
+  /** The authorization server's key set URL. [discovered from `issuer`] */
+  readonly jwksUri?: string | undefined;
+  /** A key provider of your own for the authorization server's keys; takes precedence over `jwksUri`. */
+  readonly keyProvider?: KeyProvider | undefined;
+  /** Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`] */
+  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
+  /** Seconds the answer's `iat` may lie in the future. [60] */
+  readonly clockTolerance?: number | undefined;
+}
+
+/** Options for {@link createIntrospector}. Defaults in brackets; durations in seconds. */
+export interface IntrospectorOptions {
+  /** This API's client id at the authorization server. */
+  readonly clientId: string;
+  /** How this API authenticates to the endpoint: `client_secret_basic`, `client_secret_post` or `private_key_jwt`. */
+  readonly clientAuthentication: ClientAuthentication;
+  /**
+   * The introspection endpoint (https; plain http only to loopback). [discovered from `issuer`'s
+   * metadata, `introspection_endpoint`]
+   */
+  readonly endpoint?: string | undefined;
+  /**
+   * The authorization server's issuer identifier: where the endpoint is discovered when `endpoint` is
+   * absent, the default `aud` of a `private_key_jwt` assertion, and the `iss` a signed answer must
+   * carry. Required unless `endpoint` is set, and with `signedResponses`.
+   */
+  readonly issuer?: string | undefined;
+  /**
+   * Ask for RFC 9701 signed answers (`Accept: application/token-introspection+jwt`) and refuse any
+   * other. `true` checks them with the key set discovered from `issuer`. [off]
+   */
+  readonly signedResponses?: boolean | SignedResponseOptions | undefined;
+  /** Milliseconds one call may take, body included; discovery has the same deadline. [3000] */
+  readonly timeoutMs?: number | undefined;
+  /** Largest answer accepted, in bytes. [65536] */
+  readonly maxResponseBytes?: number | undefined;
+  /** Caching of answers; `false` turns it off (concurrent identical tokens still share one call). [on] */
+  readonly cache?: false | IntrospectionCacheOptions | undefined;
+  /** The `fetch` to use. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
+  readonly onEvent?: EventListener | undefined;
+}
 
 /** The longest timer delay: a longer `setTimeout` fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,18 +1,11 @@
-import type { AsymmetricAlgorithm } from '../algorithms.js';
 import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
-import type { EventListener } from '../events.js';
 import type { FetchLimits } from '../jwks/fetch-json.js';
 import { postForResponse } from '../jwks/fetch-json.js';
-import { createJwksProvider, type KeyProvider } from '../jwks/provider.js';
+import { createJwksProvider } from '../jwks/provider.js';
 import { readIntrospectionAnswer } from './answer.js';
-import {
-  AnswerCache,
-  answerCacheKey,
-  type IntrospectionCacheOptions,
-  type ResolvedAnswer,
-} from './answer-cache.js';
-import type { ClientAuthentication, ClientCredentialsFactory } from './client-authentication.js';
+import { AnswerCache, answerCacheKey, type ResolvedAnswer } from './answer-cache.js';
+import type { ClientCredentialsFactory } from './client-authentication.js';
 import { createClientCredentials } from './client-authentication.js';
 import { type EndpointSource, endpointSource } from './endpoint.js';
 import { ClientRejectedFailure, IntrospectionFailure, readClock, unavailable } from './failure.js';
@@ -23,60 +16,19 @@ import {
   introspectedToken,
   type TokenIntrospector,
 } from './introspected-token.js';
-import { type CheckedIntrospectorOptions, checkIntrospectorOptions } from './introspector-options.js';
+import {
+  type CheckedIntrospectorOptions,
+  checkIntrospectorOptions,
+  type IntrospectorOptions,
+} from './introspector-options.js';
+
+export type { IntrospectorOptions, SignedResponseOptions } from './introspector-options.js';
+
 import {
   DEFAULT_SIGNED_ANSWER_ALGORITHMS,
   SIGNED_ANSWER_MEDIA_TYPE,
   verifySignedAnswer,
 } from './signed-response.js';
-
-/** RFC 9701 signed answers: how to check them. */
-export interface SignedResponseOptions {
-  /** The authorization server's key set URL. [discovered from `issuer`] */
-  readonly jwksUri?: string | undefined;
-  /** A key provider of your own for the authorization server's keys; takes precedence over `jwksUri`. */
-  readonly keyProvider?: KeyProvider | undefined;
-  /** Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`] */
-  readonly algorithms?: readonly AsymmetricAlgorithm[] | undefined;
-  /** Seconds the answer's `iat` may lie in the future. [60] */
-  readonly clockTolerance?: number | undefined;
-}
-
-/** Options for {@link createIntrospector}. Defaults in brackets; durations in seconds. */
-export interface IntrospectorOptions {
-  /** This API's client id at the authorization server. */
-  readonly clientId: string;
-  /** How this API authenticates to the endpoint: `client_secret_basic`, `client_secret_post` or `private_key_jwt`. */
-  readonly clientAuthentication: ClientAuthentication;
-  /**
-   * The introspection endpoint (https; plain http only to loopback). [discovered from `issuer`'s
-   * metadata, `introspection_endpoint`]
-   */
-  readonly endpoint?: string | undefined;
-  /**
-   * The authorization server's issuer identifier: where the endpoint is discovered when `endpoint` is
-   * absent, the default `aud` of a `private_key_jwt` assertion, and the `iss` a signed answer must
-   * carry. Required unless `endpoint` is set, and with `signedResponses`.
-   */
-  readonly issuer?: string | undefined;
-  /**
-   * Ask for RFC 9701 signed answers (`Accept: application/token-introspection+jwt`) and refuse any
-   * other. `true` checks them with the key set discovered from `issuer`. [off]
-   */
-  readonly signedResponses?: boolean | SignedResponseOptions | undefined;
-  /** Milliseconds one call may take, body included; discovery has the same deadline. [3000] */
-  readonly timeoutMs?: number | undefined;
-  /** Largest answer accepted, in bytes. [65536] */
-  readonly maxResponseBytes?: number | undefined;
-  /** Caching of answers; `false` turns it off (concurrent identical tokens still share one call). [on] */
-  readonly cache?: false | IntrospectionCacheOptions | undefined;
-  /** The `fetch` to use. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
-  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
-  readonly onEvent?: EventListener | undefined;
-}
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
