@@ -1,3 +1,8 @@
+/**
+ * The verifier's options: their type, their key list, their checks and their unpacking with every
+ * default. Over 300 lines because it is the one place every option is described and defaulted; split
+ * by option it would scatter the defaults the style guide asks to keep together.
+ */
 import type { JSONWebKeySet } from 'jose';
 import { type Algorithm, DEFAULT_ALGORITHMS, isKnownAlgorithm, isSymmetricAlgorithm } from './algorithms.js';
 import { systemClock } from './clock.js';

@@ -1,3 +1,8 @@
+/**
+ * The Authlete introspection API as a token introspector: the request, the mapping of each `action`,
+ * and the answer's members onto claims. Over 300 lines because that mapping is one published
+ * contract, read top to bottom beside its reference.
+ */
 import type { AccessTokenClaims } from '../claims.js';
 import { systemClock } from '../clock.js';
 import { normaliseHttpUri } from '../dpop/htu.js';
