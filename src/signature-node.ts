@@ -28,13 +28,6 @@ interface NodeVerification {
   readonly saltLength?: number;
   /** JWS ECDSA signatures are the raw r || s (RFC 7518 §3.4), not DER. */
   readonly dsaEncoding?: 'ieee-p1363';
-  /**
-   * Verify in the thread pool (the callback form) rather than on the calling thread. Measured on
-   * 2 cores: for ECDSA and Ed25519, whose verification costs several times an RSA one, the pool form
-   * cost the same one call at a time and ran up to twice as fast with 64 in flight; for RSA the
-   * synchronous form was faster at both (the hop costs more than the RSA verification saves).
-   */
-  readonly threadPool?: true;
 }
 
 const PSS = {
@@ -50,11 +43,11 @@ const VERIFICATIONS: Readonly<Record<Algorithm, NodeVerification>> = {
   PS256: { hash: 'sha256', ...PSS },
   PS384: { hash: 'sha384', ...PSS },
   PS512: { hash: 'sha512', ...PSS },
-  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363', threadPool: true },
-  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363', threadPool: true },
-  ES512: { hash: 'sha512', dsaEncoding: 'ieee-p1363', threadPool: true },
-  EdDSA: { hash: null, threadPool: true },
-  Ed25519: { hash: null, threadPool: true },
+  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
+  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
+  ES512: { hash: 'sha512', dsaEncoding: 'ieee-p1363' },
+  EdDSA: { hash: null },
+  Ed25519: { hash: null },
   HS256: { hash: 'sha256' },
   HS384: { hash: 'sha384' },
   HS512: { hash: 'sha512' },
@@ -77,9 +70,9 @@ function keyObjectOf(key: CryptoKey): KeyObject {
 }
 
 /**
- * Verifies with node:crypto: synchronously, or in the thread pool where {@link NodeVerification}
- * says the measurement favoured it. A signature node:crypto cannot even read (an ECDSA one of the
- * wrong length) is invalid, as it is for Web Crypto.
+ * Verifies with node:crypto's synchronous `verify`: one token at a time it is the cheapest form for
+ * every algorithm, and with many in flight its callback (thread-pool) form measured no faster
+ * (docs/benchmarks.md).
  */
 const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
   checkKeyFitsAlgorithm(key, alg);
@@ -93,17 +86,18 @@ const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature
       .digest();
     return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   }
-  const options = {
-    key: keyObject,
-    padding: method.padding,
-    saltLength: method.saltLength,
-    dsaEncoding: method.dsaEncoding,
-  };
   try {
-    if (method.threadPool === undefined) return verify(method.hash, data, options, bytes);
-    return new Promise<boolean>((resolve) => {
-      verify(method.hash, data, options, bytes, (error, valid) => resolve(error === null && valid));
-    });
+    return verify(
+      method.hash,
+      data,
+      {
+        key: keyObject,
+        padding: method.padding,
+        saltLength: method.saltLength,
+        dsaEncoding: method.dsaEncoding,
+      },
+      bytes,
+    );
   } catch {
     return false;
   }
