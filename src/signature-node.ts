@@ -70,9 +70,10 @@ function keyObjectOf(key: CryptoKey): KeyObject {
 }
 
 /**
- * Verifies with node:crypto's synchronous `verify`: one token at a time it is the cheapest form for
- * every algorithm, and with many in flight its callback (thread-pool) form measured no faster
- * (docs/benchmarks.md).
+ * Verifies with node:crypto's synchronous `verify`. Its callback form runs in the thread pool: one
+ * call at a time that only adds a hop; with many in flight it wins only while other cores sit idle,
+ * and on the shared 2-core machine two runs disagreed on whether it did (docs/benchmarks.md), so
+ * every algorithm verifies synchronously, as aws-jwt-verify and fast-jwt do.
  */
 const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
   checkKeyFitsAlgorithm(key, alg);
