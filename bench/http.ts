@@ -13,9 +13,11 @@ export type Framework = (typeof FRAMEWORKS)[number];
 
 /**
  * `repeated`: every request carries the same token. `distinct`: each request takes the next of the
- * distinct tokens, shared by all connections, wrapping around at the end.
+ * distinct tokens, shared by all connections, wrapping around at the end. `miss`: the same with more
+ * tokens than the verified-token cache holds (`cache.maxEntries`), so that every request of the
+ * rotation misses it and pays a signature verification.
  */
-export type TokenMode = 'repeated' | 'distinct';
+export type TokenMode = 'repeated' | 'distinct' | 'miss';
 
 /** Options for {@link runHttp}. */
 export interface HttpOptions {
@@ -36,6 +38,8 @@ export interface HttpOptions {
   readonly connections: number;
   /** How many distinct tokens the `distinct` mode rotates through. */
   readonly distinctTokens: number;
+  /** How many the `miss` mode rotates through: more than tokenwarden's default `cache.maxEntries`. */
+  readonly missTokens: number;
   /** Progress lines go here (stderr by default, keeping stdout for the table). */
   readonly log?: ((line: string) => void) | undefined;
 }
@@ -63,7 +67,7 @@ export interface HttpResult {
   readonly roundRequestsPerSecond: readonly number[];
 }
 
-const MODES: readonly TokenMode[] = ['repeated', 'distinct'];
+const MODES: readonly TokenMode[] = ['repeated', 'distinct', 'miss'];
 const SERVER_START_TIMEOUT_MS = 60_000;
 const SAMPLE_INTERVAL_MS = 25;
 
@@ -76,10 +80,13 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
   const issuer = await createTestIssuer({ algorithms: ['RS256'] });
   const results: HttpResult[] = [];
   try {
-    log(`signing ${options.distinctTokens} distinct RS256 tokens…`);
+    const signed = Math.max(options.distinctTokens, options.missTokens);
+    log(`signing ${signed} distinct RS256 tokens…`);
+    const distinct = await signDistinctTokens(issuer, signed);
     const tokens = {
       repeated: [await issuer.signToken()],
-      distinct: await signDistinctTokens(issuer, options.distinctTokens),
+      distinct: distinct.slice(0, options.distinctTokens),
+      miss: distinct.slice(0, options.missTokens),
     } satisfies Record<TokenMode, string[]>;
     for (const framework of options.frameworks) {
       const server = await startServer(framework, issuer);

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { CHART_FILE, captionOf, drawChart } from './chart.js';
 import { FRAMEWORKS, type Framework, type HttpResult, runHttp } from './http.js';
 import { type MicroResult, runMicro } from './micro.js';
 import { httpTable, microTable } from './report.js';
@@ -11,8 +12,9 @@ import { httpTable, microTable } from './report.js';
 //   BENCH_WARMUP_SECONDS        unrecorded seconds on each route before its first slice [1]
 //   BENCH_CONNECTIONS           autocannon connections [32]
 //   BENCH_DISTINCT_TOKENS       tokens in the distinct rotation [10000]
+//   BENCH_MISS_TOKENS           tokens in the cache-miss rotation, above cache.maxEntries [12000]
 //   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
-//   BENCH_CONCURRENCY           verify() calls in flight in the micro cases [1]
+//   BENCH_CONCURRENCY           verify() calls in flight in the micro cases, comma-separated [1,64]
 //   BENCH_MICRO_ROUNDS          round-robin rounds each micro case's time is split into [5]
 const started = performance.now();
 const SECTIONS = ['micro', ...FRAMEWORKS] as const;
@@ -25,6 +27,17 @@ function numberFromEnv(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`${name} must be a positive number, got "${raw}"`);
   return value;
+}
+
+function numbersFromEnv(name: string, fallback: readonly number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return [...fallback];
+  return raw.split(',').map((part) => {
+    const value = Number(part);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`${name} must list positive integers, got "${raw}"`);
+    return value;
+  });
 }
 
 function sectionsFromEnv(): Section[] {
@@ -47,10 +60,11 @@ const settings = {
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 1),
     connections: numberFromEnv('BENCH_CONNECTIONS', 32),
     distinctTokens: numberFromEnv('BENCH_DISTINCT_TOKENS', 10_000),
+    missTokens: numberFromEnv('BENCH_MISS_TOKENS', 12_000),
   },
   micro: {
     seconds: numberFromEnv('BENCH_MICRO_SECONDS', Math.min(2, httpSeconds)),
-    concurrency: numberFromEnv('BENCH_CONCURRENCY', 1),
+    concurrencies: numbersFromEnv('BENCH_CONCURRENCY', [1, 64]),
     rounds: numberFromEnv('BENCH_MICRO_ROUNDS', 5),
     tokens: 2000,
   },
@@ -70,7 +84,7 @@ let micro: MicroResult[] | undefined;
 if (sections.includes('micro')) {
   micro = await runMicro(settings.micro);
   console.log(
-    `\n## verify() — cold cases rotate ${settings.micro.tokens} tokens, concurrency ${settings.micro.concurrency}, ` +
+    `\n## verify() — cold cases rotate ${settings.micro.tokens} tokens, concurrency ${settings.micro.concurrencies.join(' and ')}, ` +
       `${settings.micro.seconds} s per case in ${settings.micro.rounds} interleaved rounds, ` +
       'ratios are medians of per-round ratios\n',
   );
@@ -106,6 +120,10 @@ writeFileSync(
   new URL(`./results/${name}`, import.meta.url),
   `${JSON.stringify({ date, machine: endMachine, totalSeconds, settings, micro, http }, null, 2)}\n`,
 );
+if (micro !== undefined) {
+  writeFileSync(CHART_FILE, drawChart(micro, captionOf({ date, machine })));
+  console.log('Chart drawn: bench/results/cold-path.svg.');
+}
 console.log(
   `\n${machine.cores} × ${machine.cpu}, Node ${machine.node}, ${date}; load average ` +
     `${machine.loadAverageAtStart[0]} at start, ${endMachine.loadAverageAtEnd[0]} at end. ` +

@@ -1,4 +1,7 @@
-import { base64url, compactVerify, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
+import { constants, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { JwtVerifier } from 'aws-jwt-verify';
+import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
+import { base64url, compactVerify, createLocalJWKSet, importJWK, type JWK, jwtVerify } from 'jose';
 import { type AsymmetricAlgorithm, createVerifier } from 'tokenwarden';
 import { createTestIssuer } from 'tokenwarden/testing';
 import { median } from './report.js';
@@ -7,10 +10,12 @@ import { median } from './report.js';
 export interface MicroResult {
   readonly alg: AsymmetricAlgorithm;
   readonly subject: string;
+  /** Calls in flight at once. */
+  readonly concurrency: number;
   /** Median over the rounds. */
   readonly opsPerSecond: number;
   /**
-   * Median over the rounds of this case's ops/s ÷ `crypto.subtle.verify`'s in the same round, so that
+   * Median over the rounds of this case's ops/s ÷ node:crypto `verify`'s in the same round, so that
    * load from other work on the machine, which shifts from second to second, cancels out.
    */
   readonly ratioToFloor: number;
@@ -23,6 +28,17 @@ const SUBTLE_PARAMS: Record<string, AlgorithmIdentifier | RsaPssParams | EcdsaPa
   PS256: { name: 'RSA-PSS', saltLength: 32 } as RsaPssParams,
   ES256: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
   EdDSA: { name: 'Ed25519' },
+};
+
+/** node:crypto's `verify` digest and options per algorithm: the floor any Node verifier stands on. */
+const NODE_VERIFY: Record<string, { hash: string | null; options: object }> = {
+  RS256: { hash: 'sha256', options: {} },
+  PS256: {
+    hash: 'sha256',
+    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+  },
+  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  EdDSA: { hash: null, options: {} },
 };
 
 /** Runs `operation` over `inputs` for about `seconds`, `concurrency` at a time; returns ops/s. */
@@ -60,12 +76,13 @@ interface MicroCase {
 }
 
 /**
- * `verify()` per algorithm beside `jose.jwtVerify`, `jose.compactVerify` with an imported key, and raw
- * `crypto.subtle.verify`.
+ * `verify()` per algorithm and per concurrency beside aws-jwt-verify, fast-jwt, `jose.jwtVerify`,
+ * `jose.compactVerify` with an imported key, and the raw node:crypto and Web Crypto verifications.
+ * Every verifier checks the signature, iss, aud and exp of every token; none caches a verified token.
  */
 export async function runMicro(options: {
   seconds: number;
-  concurrency: number;
+  concurrencies: readonly number[];
   tokens: number;
   rounds: number;
 }): Promise<MicroResult[]> {
@@ -80,6 +97,12 @@ export async function runMicro(options: {
     // Repeated: the default verified-token cache answers after the first call.
     const cachingVerifier = createVerifier(verifierOptions);
     const localJwks = createLocalJWKSet(keySet);
+    const awsVerifier = JwtVerifier.create({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: issuer.jwksUri,
+    });
+    awsVerifier.cacheJwks(keySet as unknown as Parameters<typeof awsVerifier.cacheJwks>[0]);
     for (const alg of algorithms) {
       const tokens: string[] = [];
       for (let i = 0; i < options.tokens; i += 1) tokens.push(await issuer.signToken({ n: i }, { alg }));
@@ -93,6 +116,20 @@ export async function runMicro(options: {
         };
       });
       const params = SUBTLE_PARAMS[alg] as AlgorithmIdentifier;
+      const keyObject = createPublicKey({ key: jwk as JWK & { kty: string }, format: 'jwk' });
+      const nodeMethod = NODE_VERIFY[alg] as (typeof NODE_VERIFY)[string];
+      const nodeKey = { key: keyObject, ...nodeMethod.options };
+      const nodeInputs = subtleInputs.map(({ data, signature }) => ({
+        data: Buffer.from(data),
+        signature: Buffer.from(signature),
+      }));
+      const fastJwtVerify = createFastJwtVerifier({
+        key: keyObject.export({ type: 'spki', format: 'pem' }) as string,
+        algorithms: [alg as 'RS256' | 'PS256' | 'ES256' | 'EdDSA'],
+        allowedIss: issuer.issuer,
+        allowedAud: issuer.audience,
+        cache: false,
+      });
       const cases: MicroCase[] = [
         {
           subject: 'tokenwarden verify(), cold (cache off)',
@@ -103,6 +140,21 @@ export async function runMicro(options: {
           subject: 'tokenwarden verify(), repeated token (cache on)',
           inputs: tokens.slice(0, 1),
           operation: (t: string) => cachingVerifier.verify(t),
+        },
+        // aws-jwt-verify does not support PS256.
+        ...(alg === 'PS256'
+          ? []
+          : [
+              {
+                subject: 'aws-jwt-verify (cached JWKS)',
+                inputs: tokens,
+                operation: (t: string) => awsVerifier.verify(t),
+              },
+            ]),
+        {
+          subject: 'fast-jwt (cache off)',
+          inputs: tokens,
+          operation: async (t: string) => fastJwtVerify(t),
         },
         {
           subject: 'jose.jwtVerify (local JWKS)',
@@ -119,12 +171,22 @@ export async function runMicro(options: {
         },
         {
           subject: FLOOR,
+          inputs: nodeInputs,
+          operation: async (input: (typeof nodeInputs)[number]) => {
+            if (!nodeVerify(nodeMethod.hash, input.data, nodeKey, input.signature))
+              throw new Error('invalid');
+          },
+        },
+        {
+          subject: 'crypto.subtle.verify',
           inputs: subtleInputs,
           operation: (input: (typeof subtleInputs)[number]) =>
             crypto.subtle.verify(params, publicKey, input.signature, input.data),
         },
       ];
-      results.push(...(await measureInRounds(cases, alg, options)));
+      for (const concurrency of options.concurrencies) {
+        results.push(...(await measureInRounds(cases, alg, { ...options, concurrency })));
+      }
     }
   } finally {
     await issuer.close();
@@ -132,7 +194,8 @@ export async function runMicro(options: {
   return results;
 }
 
-const FLOOR = 'crypto.subtle.verify (floor)';
+/** The raw synchronous node:crypto verification, with the key already a `KeyObject`. */
+export const FLOOR = 'node:crypto verify (floor)';
 
 /**
  * Runs the cases round-robin, `rounds` times `seconds / rounds` each, so every case sees the same
@@ -157,6 +220,7 @@ async function measureInRounds(
     return {
       alg,
       subject,
+      concurrency: options.concurrency,
       opsPerSecond: median(rounds),
       ratioToFloor: median(rounds.map((ops, round) => ops / (floor[round] ?? Number.NaN))),
       rounds,

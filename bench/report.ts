@@ -2,13 +2,19 @@ import type { HttpResult } from './http.js';
 import type { MicroResult } from './micro.js';
 
 /**
- * The micro results as a markdown table, each row beside the `crypto.subtle.verify` floor of its
- * algorithm: the median of the per-round ratios, each round's cases having run back to back.
+ * The micro results as a markdown table, each row beside the node:crypto `verify` floor of its
+ * algorithm and concurrency: the median of the per-round ratios, each round's cases having run back
+ * to back.
  */
 export function microTable(results: readonly MicroResult[]): string {
-  const lines = ['| alg | subject | ops/s | ÷ crypto.subtle.verify |', '| --- | --- | ---: | ---: |'];
+  const lines = [
+    '| alg | in flight | subject | ops/s | ÷ node:crypto verify |',
+    '| --- | ---: | --- | ---: | ---: |',
+  ];
   for (const r of results) {
-    lines.push(`| ${r.alg} | ${r.subject} | ${Math.round(r.opsPerSecond)} | ${r.ratioToFloor.toFixed(2)} |`);
+    lines.push(
+      `| ${r.alg} | ${r.concurrency} | ${r.subject} | ${Math.round(r.opsPerSecond)} | ${r.ratioToFloor.toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -49,7 +55,10 @@ export function httpTable(results: readonly HttpResult[]): string {
     );
     const ratio =
       r.kind === 'tokenwarden' || tokenwarden === undefined ? '—' : pairedRatio(tokenwarden, r).toFixed(2);
-    const token = r.mode === 'repeated' ? '1 repeated' : `${r.tokens} distinct`;
+    const token =
+      r.mode === 'repeated'
+        ? '1 repeated'
+        : `${r.tokens} distinct${r.mode === 'miss' ? ' (cache misses)' : ''}`;
     lines.push(
       `| ${r.framework} | ${r.subject} | ${token} | ${Math.round(r.requestsPerSecond)} | ` +
         `${r.latencyP50Ms.toFixed(2)} | ${r.latencyP99Ms.toFixed(2)} | ${ratio} |`,

@@ -6,10 +6,17 @@ import { TokenError } from './errors.js';
 /** Default largest token accepted, in characters: 16 KiB. */
 export const DEFAULT_MAX_TOKEN_SIZE = 16 * 1024;
 
-/** The unverified parts of a compact JWS. */
+/**
+ * The unverified parts of a compact JWS, each decoded once: the signature backend gets the signing
+ * input and the signature segment from here, and never parses the token again.
+ */
 export interface DecodedToken {
   readonly header: ProtectedHeaderParameters;
   readonly claims: AccessTokenClaims;
+  /** The `header.payload` text the signature covers (RFC 7515 §5.2 step 8). */
+  readonly signingInput: string;
+  /** The signature segment, checked to be canonical base64url. */
+  readonly signature: string;
 }
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -35,6 +42,8 @@ export function decodeToken(token: string, maxSize: number): DecodedToken {
   return {
     header: decodeJsonObject(header, 'header') as ProtectedHeaderParameters,
     claims: decodeJsonObject(payload, 'payload') as AccessTokenClaims,
+    signingInput: token.slice(0, header.length + 1 + payload.length),
+    signature,
   };
 }
 

@@ -1,0 +1,110 @@
+import { base64url, CompactSign, generateKeyPair, generateSecret } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { signatureBackend } from '#signature';
+import type { Algorithm } from '../../src/algorithms.js';
+import * as node from '../../src/signature-node.js';
+import * as web from '../../src/signature-web.js';
+
+const ALGORITHMS: readonly Algorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'HS256',
+  'HS384',
+  'HS512',
+];
+
+interface Signed {
+  readonly key: CryptoKey;
+  readonly signingInput: string;
+  readonly signature: string;
+}
+
+async function signWith(alg: Algorithm): Promise<Signed> {
+  let signer: CryptoKey;
+  let key: CryptoKey;
+  if (alg.startsWith('HS')) {
+    signer = (await generateSecret(alg, { extractable: true })) as CryptoKey;
+    key = signer;
+  } else {
+    const pair = await generateKeyPair(alg);
+    signer = pair.privateKey;
+    key = pair.publicKey;
+  }
+  const jws = await new CompactSign(new TextEncoder().encode('{"sub":"user"}'))
+    .setProtectedHeader({ alg })
+    .sign(signer);
+  const [header, payload, signature] = jws.split('.') as [string, string, string];
+  return { key, signingInput: `${header}.${payload}`, signature };
+}
+
+const signed = new Map<Algorithm, Signed>();
+for (const alg of ALGORITHMS) signed.set(alg, await signWith(alg));
+
+function flip(signature: string): string {
+  const bytes = base64url.decode(signature);
+  bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 1;
+  return base64url.encode(bytes);
+}
+
+describe('the #signature import', () => {
+  it('picks node:crypto under Node unless TOKENWARDEN_SIGNATURE_BACKEND=web forces Web Crypto', () => {
+    const expected = process.env.TOKENWARDEN_SIGNATURE_BACKEND === 'web' ? 'web' : 'node';
+    expect(signatureBackend).toBe(expected);
+  });
+});
+
+for (const backend of [node, web]) {
+  describe(`the ${backend === web ? 'Web Crypto' : 'node:crypto'} signature backend (RFC 7518 §3)`, () => {
+    it.each(ALGORITHMS)('accepts a valid %s signature', async (alg) => {
+      const { key, signingInput, signature } = signed.get(alg) as Signed;
+      expect(await backend.verifySignature(alg, key, signingInput, signature)).toBe(true);
+    });
+
+    it.each(ALGORITHMS)('refuses a %s signature with one bit changed', async (alg) => {
+      const { key, signingInput, signature } = signed.get(alg) as Signed;
+      expect(await backend.verifySignature(alg, key, signingInput, flip(signature))).toBe(false);
+    });
+
+    it.each(ALGORITHMS)('refuses a %s signature over other signing input', async (alg) => {
+      const { key, signingInput, signature } = signed.get(alg) as Signed;
+      expect(await backend.verifySignature(alg, key, `${signingInput}A`, signature)).toBe(false);
+    });
+
+    it.each(ALGORITHMS)('refuses a truncated %s signature', async (alg) => {
+      const { key, signingInput, signature } = signed.get(alg) as Signed;
+      expect(await backend.verifySignature(alg, key, signingInput, signature.slice(0, -4))).toBe(false);
+    });
+
+    it('refuses an ES256 signature in DER rather than the raw r || s (RFC 7518 §3.4)', async () => {
+      const { key, signingInput, signature } = signed.get('ES256') as Signed;
+      const raw = base64url.decode(signature);
+      const der = Uint8Array.of(0x30, 68, 0x02, 32, ...raw.subarray(0, 32), 0x02, 32, ...raw.subarray(32));
+      expect(await backend.verifySignature('ES256', key, signingInput, base64url.encode(der))).toBe(false);
+    });
+
+    it.each([
+      ['RS384', 'RS256'],
+      ['PS256', 'RS256'],
+      ['RS256', 'PS256'],
+      ['ES384', 'ES256'],
+      ['HS384', 'HS256'],
+      ['RS256', 'ES256'],
+      ['HS256', 'RS256'],
+      ['EdDSA', 'ES256'],
+    ] as const)('refuses a %s token checked with a key made for %s (RFC 8725 §3.1)', async (alg, keyAlg) => {
+      const { key, signingInput, signature } = signed.get(keyAlg) as Signed;
+      await expect(
+        (async () => backend.verifySignature(alg, key, signingInput, signature))(),
+      ).rejects.toMatchObject({ code: 'algorithm_not_allowed' });
+    });
+  });
+}
