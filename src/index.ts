@@ -34,6 +34,7 @@ export {
   ReplayStoreTimeoutError,
 } from './dpop/replay-store.js';
 export type { PublicUrlOptions } from './dpop/request-url.js';
+export type { TokenErrorDetail } from './error-detail.js';
 export {
   type AuthScheme,
   type ChallengeContext,
