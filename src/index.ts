@@ -95,3 +95,4 @@ export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-tok
 export type { TokenCacheOptions } from './verified-token-cache.js';
 export { createVerifier, type Verifier } from './verifier.js';
 export type { VerifierOptions } from './verifier-options.js';
+export type { LoggerOption, WarningLogger } from './warning-log.js';

@@ -13,6 +13,8 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
+import { checkLoggerOption } from '../warning-log.js';
+
 import type { IntrospectorOptions, SignedResponseOptions } from './introspector.js';
 
 const INTROSPECTOR_OPTION_KEYS = optionKeys<IntrospectorOptions>({
@@ -27,6 +29,7 @@ const INTROSPECTOR_OPTION_KEYS = optionKeys<IntrospectorOptions>({
   fetch: true,
   clock: true,
   onEvent: true,
+  logger: true,
 });
 
 const SIGNED_RESPONSE_OPTION_KEYS = optionKeys<SignedResponseOptions>({
@@ -64,6 +67,7 @@ export function checkIntrospectorOptions(options: IntrospectorOptions): CheckedI
     throw new TypeError('tokenwarden: createIntrospector needs endpoint or issuer');
   }
   for (const name of ['fetch', 'clock', 'onEvent'] as const) optionalFunction(options[name], name);
+  checkLoggerOption(options.logger, 'logger');
   return {
     timeoutMs:
       options.timeoutMs === undefined

@@ -5,6 +5,7 @@ import type { EventListener } from '../events.js';
 import type { FetchLimits } from '../jwks/fetch-json.js';
 import { postForResponse } from '../jwks/fetch-json.js';
 import { createJwksProvider, type KeyProvider } from '../jwks/provider.js';
+import { type LoggerOption, withWarningLog } from '../warning-log.js';
 import { readIntrospectionAnswer } from './answer.js';
 import {
   AnswerCache,
@@ -76,6 +77,12 @@ export interface IntrospectorOptions {
   readonly clock?: (() => number) | undefined;
   /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
   readonly onEvent?: EventListener | undefined;
+  /**
+   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
+   * server unreachable or failing, this API's own credentials refused. Any object with a
+   * `warn(message)` method (pino, winston); `false` for silence. [console]
+   */
+  readonly logger?: LoggerOption | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -102,6 +109,7 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
 export function createIntrospector(options: IntrospectorOptions): TokenIntrospector {
   const checked = checkIntrospectorOptions(options);
   const clock = options.clock ?? systemClock;
+  const onEvent = withWarningLog(options.onEvent, options.logger, clock);
   const limits: FetchLimits = {
     timeoutMs: checked.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxBytes: checked.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
@@ -114,8 +122,8 @@ export function createIntrospector(options: IntrospectorOptions): TokenIntrospec
     options.issuer,
     clock,
   );
-  const signed = signedAnswerCheck(checked, options, clock, limits);
-  const cache = new AnswerCache(options.cache, options.onEvent);
+  const signed = signedAnswerCheck(checked, options, clock, limits, onEvent);
+  const cache = new AnswerCache(options.cache, onEvent);
   // Who answers, and for whom: answers of different servers or clients never share an entry.
   const cacheScope = ['rfc7662', options.endpoint ?? options.issuer ?? '', options.clientId];
   const ask = createAsk(endpoint, credentials, signed, limits);
@@ -129,7 +137,7 @@ export function createIntrospector(options: IntrospectorOptions): TokenIntrospec
         const key = await answerCacheKey(cacheScope, token);
         resolved = await cache.resolve(key, now, () => ask(token, now));
       } catch (error) {
-        throw unavailable(error, endpoint.known() ?? (options.issuer as string), options.onEvent);
+        throw unavailable(error, endpoint.known() ?? (options.issuer as string), onEvent);
       }
       return toResult(token, resolved.answer, resolved.cached);
     },
@@ -231,6 +239,7 @@ function signedAnswerCheck(
   options: IntrospectorOptions,
   clock: () => number,
   limits: FetchLimits,
+  onEvent: EventListener | undefined,
 ): SignedAnswerCheck | undefined {
   const settings = checked.signedResponses;
   if (settings === undefined) return undefined;
@@ -241,7 +250,7 @@ function signedAnswerCheck(
       ...(settings.jwksUri === undefined ? { issuer } : { jwksUri: settings.jwksUri }),
       clock,
       fetch: options.fetch,
-      onEvent: options.onEvent,
+      onEvent,
       timeoutMs: limits.timeoutMs,
     });
   const rules = {
