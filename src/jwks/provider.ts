@@ -42,6 +42,12 @@ export interface KeyProvider {
    * would. A provider without it is always asked through `getKey`.
    */
   currentKey?(kid: string | undefined, alg: Algorithm): CryptoKey | undefined;
+  /**
+   * Fetches what the provider needs (discovery, the key set) now, unless it holds a usable set;
+   * rejects with an `Error` naming the URL and the cause (as `cause`). For start-up: a bad deploy
+   * fails at boot rather than with 503s. A provider without it has nothing to fetch.
+   */
+  ready?(): Promise<void>;
 }
 
 const DEFAULTS = {
@@ -223,6 +229,19 @@ class RemoteKeyProvider implements KeyProvider {
       throw keyNotFound(this.#keySet, kid, alg);
     }
     return this.#imported.get(jwk, kid, alg);
+  }
+
+  async ready(): Promise<void> {
+    const now = this.#clock();
+    if (this.#keySet !== undefined && now < this.#staleUntil) return;
+    // Right after a failure the cooldown holds: that failure is the answer.
+    if (this.#inflight !== undefined || now >= this.#retryFrom) await this.#refresh();
+    if (this.#keySet !== undefined) return;
+    const failure = this.#lastFailure;
+    throw new Error(
+      `tokenwarden: cannot fetch the signing keys from ${failure?.uri ?? this.#uriForEvents()}: ${failure?.reason ?? 'no key set fetched'}`,
+      { cause: failure?.error },
+    );
   }
 
   isCurrentKey(key: CryptoKey): boolean {
