@@ -1,3 +1,4 @@
+import { createVerifier } from 'tokenwarden';
 import { resolveDemoAuth } from './issuer-config.js';
 
 type Listen = typeof import('./express/app.js').listen;
@@ -28,6 +29,13 @@ async function jwtDemo(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   const auth = await resolveDemoAuth();
+  // Fail at start-up, naming the URL and the cause, when ISSUER's discovery or keys cannot be had.
+  try {
+    await createVerifier(auth.options).ready();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
   const server = await (await load())(auth.options, port, host);
 
   console.log(`tokenwarden demo (${framework}) listening on ${server.url}`);

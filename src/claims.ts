@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { tokenValue, tokenValues } from './error-detail.js';
 import { TokenError } from './errors.js';
 
 /** The claims of a JWT access token (RFC 9068 §2.2), with the ones resource servers commonly read. */
@@ -53,8 +54,25 @@ export function checkTimeClaims(claims: AccessTokenClaims, rules: ClaimRules, no
 /** RFC 9068 §4: `iss` must exactly match a configured issuer; no normalisation of case or slashes. */
 export function checkIssuer(claims: AccessTokenClaims, issuers: ReadonlySet<string>): void {
   if (typeof claims.iss !== 'string' || !issuers.has(claims.iss)) {
-    throw new TokenError('issuer_invalid', 'The token was issued by an untrusted issuer');
+    throw new TokenError('issuer_invalid', 'The token was issued by an untrusted issuer', {
+      detail: issuerDetail(claims.iss, issuers),
+    });
   }
+}
+
+function issuerDetail(iss: unknown, issuers: ReadonlySet<string>) {
+  const expected = [...issuers];
+  const withoutSlash = (value: string) => value.replace(/\/+$/, '');
+  const slashOnly =
+    typeof iss === 'string' && expected.some((issuer) => withoutSlash(issuer) === withoutSlash(iss));
+  return {
+    claim: 'iss',
+    expected,
+    actual: iss === undefined ? 'absent' : tokenValue(iss),
+    ...(slashOnly && {
+      hint: 'The issuers differ only by a trailing slash: configure issuer exactly as the token says it',
+    }),
+  };
 }
 
 /** RFC 9068 §4 / RFC 7519 §4.1.3: `aud` (string or array) must contain a configured audience. */
@@ -62,10 +80,14 @@ export function checkAudience(claims: AccessTokenClaims, audiences: readonly str
   const aud: unknown = claims.aud;
   const values = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
   if (values === undefined || !values.every((value) => typeof value === 'string')) {
-    throw new TokenError('audience_invalid', 'The token has no valid audience');
+    throw new TokenError('audience_invalid', 'The token has no valid audience', {
+      detail: { claim: 'aud', expected: audiences, actual: aud === undefined ? 'absent' : tokenValues(aud) },
+    });
   }
   if (!audiences.some((audience) => values.includes(audience))) {
-    throw new TokenError('audience_invalid', 'The token is not meant for this API');
+    throw new TokenError('audience_invalid', 'The token is not meant for this API', {
+      detail: { claim: 'aud', expected: audiences, actual: tokenValues(values) },
+    });
   }
 }
 
@@ -77,7 +99,14 @@ export function checkAudience(claims: AccessTokenClaims, audiences: readonly str
  */
 export function checkTokenUse(claims: AccessTokenClaims): void {
   if (Object.hasOwn(claims, 'token_use') && claims.token_use !== 'access') {
-    throw new TokenError('type_invalid', 'The token is not an access token');
+    throw new TokenError('type_invalid', 'The token is not an access token', {
+      detail: {
+        claim: 'token_use',
+        expected: 'access',
+        actual: tokenValue(claims.token_use),
+        ...(claims.token_use === 'id' && { hint: 'An ID token was sent: send the access token' }),
+      },
+    });
   }
 }
 
@@ -98,7 +127,9 @@ const STRING_CLAIMS = [
 export function checkClaimTypes(claims: AccessTokenClaims): void {
   for (const name of STRING_CLAIMS) {
     if (Object.hasOwn(claims, name) && typeof claims[name] !== 'string') {
-      throw new TokenError('claim_invalid', `The token's ${name} claim is not a string`);
+      throw new TokenError('claim_invalid', `The token's ${name} claim is not a string`, {
+        detail: { claim: name, expected: 'string', actual: tokenValue(claims[name]) },
+      });
     }
   }
   // RFC 9068 §2.2.1 / OpenID Connect Core 1.0 §2: auth_time is a NumericDate, amr an array of strings.
@@ -108,22 +139,34 @@ export function checkClaimTypes(claims: AccessTokenClaims): void {
     Object.hasOwn(claims, 'amr') &&
     !(Array.isArray(amr) && amr.every((method) => typeof method === 'string'))
   ) {
-    throw new TokenError('claim_invalid', "The token's amr claim is not an array of strings");
+    throw new TokenError('claim_invalid', "The token's amr claim is not an array of strings", {
+      detail: { claim: 'amr', expected: 'array of strings', actual: tokenValue(amr) },
+    });
   }
 }
 
 /** RFC 7519 §4.1.4; RFC 9068 §2.2 makes `exp` required. */
 export function checkExpiry(claims: AccessTokenClaims, now: number, tolerance: number): void {
   const exp = numericDate(claims, 'exp');
-  if (exp === undefined) throw new TokenError('claim_invalid', 'The token has no exp claim');
-  if (now - tolerance >= exp) throw new TokenError('token_expired', 'The token has expired');
+  if (exp === undefined) {
+    throw new TokenError('claim_invalid', 'The token has no exp claim', {
+      detail: { claim: 'exp', actual: 'absent' },
+    });
+  }
+  if (now - tolerance >= exp) {
+    throw new TokenError('token_expired', 'The token has expired', {
+      detail: timeDetail('exp', exp, now, tolerance),
+    });
+  }
 }
 
 /** RFC 7519 §4.1.5. */
 export function checkNotBefore(claims: AccessTokenClaims, now: number, tolerance: number): void {
   const nbf = numericDate(claims, 'nbf');
   if (nbf !== undefined && now + tolerance < nbf) {
-    throw new TokenError('token_not_yet_valid', 'The token is not valid yet');
+    throw new TokenError('token_not_yet_valid', 'The token is not valid yet', {
+      detail: timeDetail('nbf', nbf, now, tolerance),
+    });
   }
 }
 
@@ -137,15 +180,21 @@ export function checkIssuedAt(
   const iat = numericDate(claims, 'iat');
   if (iat === undefined) {
     if (maxTokenAge !== undefined) {
-      throw new TokenError('claim_invalid', 'The token has no iat claim');
+      throw new TokenError('claim_invalid', 'The token has no iat claim', {
+        detail: { claim: 'iat', actual: 'absent', hint: 'maxTokenAge needs iat' },
+      });
     }
     return;
   }
   if (iat > now + tolerance) {
-    throw new TokenError('token_not_yet_valid', 'The token was issued in the future');
+    throw new TokenError('token_not_yet_valid', 'The token was issued in the future', {
+      detail: timeDetail('iat', iat, now, tolerance),
+    });
   }
   if (maxTokenAge !== undefined && now - tolerance > iat + maxTokenAge) {
-    throw new TokenError('token_expired', 'The token is older than this API accepts');
+    throw new TokenError('token_expired', 'The token is older than this API accepts', {
+      detail: { ...timeDetail('iat', iat, now, tolerance), expected: `at most ${maxTokenAge} s old` },
+    });
   }
 }
 
@@ -153,7 +202,9 @@ export function checkIssuedAt(
 export function checkRequiredClaims(claims: AccessTokenClaims, required: readonly string[]): void {
   for (const name of required) {
     if (!Object.hasOwn(claims, name) || claims[name] === null || claims[name] === undefined) {
-      throw new TokenError('claim_invalid', 'The token lacks a required claim');
+      throw new TokenError('claim_invalid', 'The token lacks a required claim', {
+        detail: { claim: name, actual: 'absent' },
+      });
     }
   }
 }
@@ -166,7 +217,23 @@ function numericDate(
   if (!Object.hasOwn(claims, name)) return undefined;
   const value: unknown = claims[name];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TokenError('claim_invalid', `The token's ${name} claim is not a number`);
+    throw new TokenError('claim_invalid', `The token's ${name} claim is not a number`, {
+      detail: { claim: name, expected: 'NumericDate', actual: tokenValue(value) },
+    });
   }
   return value;
+}
+
+/** A time claim against the server's clock; a gap of minutes on a fresh token suggests clock skew. */
+function timeDetail(claim: 'exp' | 'nbf' | 'iat', value: number, now: number, clockTolerance: number) {
+  const ahead = claim !== 'exp' && value - now > clockTolerance && value - now < 600;
+  return {
+    claim,
+    actual: value,
+    now,
+    clockTolerance,
+    ...(ahead && {
+      hint: "The token's clock runs ahead of this server's: sync the clocks or raise clockTolerance",
+    }),
+  };
 }

@@ -1,4 +1,5 @@
 import { type AuthParam, type Challenge, formatChallenges, rfc6750Value } from './challenge.js';
+import type { TokenErrorDetail } from './error-detail.js';
 
 /**
  * Every way a request can fail authentication or authorization, as one closed union of stable codes.
@@ -113,6 +114,8 @@ export interface TokenErrorDetails {
   readonly maxAge?: number | undefined;
   /** The underlying error, for logs only; never sent to the client. */
   readonly cause?: unknown;
+  /** Evidence for the server's logs (expected and actual values); never sent to the client. */
+  readonly detail?: TokenErrorDetail | undefined;
   /**
    * A complete `WWW-Authenticate` value written by the authorization server that judged the token
    * (Authlete's `responseContent`), sent as it is instead of the challenge tokenwarden would format.
@@ -124,7 +127,8 @@ export interface TokenErrorDetails {
  * The one error class tokenwarden throws for a rejected request.
  *
  * `message` is safe to send to the client as `error_description`: it never contains the token,
- * key material, claim values supplied by the client, or a stack trace.
+ * key material, claim values supplied by the client, or a stack trace. `detail` is for the server's
+ * logs only: it says what was expected and what was found.
  *
  * @example
  * ```ts
@@ -152,6 +156,11 @@ export class TokenError extends Error {
   readonly acrValues: readonly string[] | undefined;
   /** For `authentication_insufficient`: the largest authentication age the route accepts, in seconds. */
   readonly maxAge: number | undefined;
+  /**
+   * Evidence for the server's logs: expected and actual values, the key set's URL and why it failed,
+   * a likely fix. Never part of the response ({@link toErrorResponse}); token values in it are capped.
+   */
+  readonly detail: TokenErrorDetail | undefined;
 
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -164,6 +173,7 @@ export class TokenError extends Error {
     this.challengeOverride = details.challengeOverride;
     this.acrValues = details.acrValues;
     this.maxAge = details.maxAge;
+    this.detail = details.detail;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { TokenErrorDetail } from './error-detail.js';
 import type { TokenErrorCode } from './errors.js';
 
 /**
@@ -19,6 +20,8 @@ export type TokenwardenEvent =
       /** A request or token was refused. */
       readonly type: 'token_rejected';
       readonly code: TokenErrorCode;
+      /** The evidence of `TokenError.detail`: expected and actual values, never the token. */
+      readonly detail: TokenErrorDetail | undefined;
     }
   | {
       /** A key set was fetched and parsed. */

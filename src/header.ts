@@ -1,5 +1,6 @@
 import type { ProtectedHeaderParameters } from 'jose';
 import type { Algorithm } from './algorithms.js';
+import { tokenValue } from './error-detail.js';
 import { TokenError } from './errors.js';
 
 /**
@@ -22,6 +23,7 @@ export function checkHeader(header: ProtectedHeaderParameters, allowed: Readonly
     throw new TokenError(
       'algorithm_not_allowed',
       'The token is signed with an algorithm this API does not accept',
+      { detail: { claim: 'alg', expected: [...allowed], actual: tokenValue(alg) } },
     );
   }
   for (const name of KEY_CARRYING_PARAMETERS) {
@@ -39,7 +41,9 @@ export function checkHeader(header: ProtectedHeaderParameters, allowed: Readonly
   }
   const kid: unknown = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    throw new TokenError('token_malformed', 'The token header has an invalid kid');
+    throw new TokenError('token_malformed', 'The token header has an invalid kid', {
+      detail: { claim: 'kid', actual: tokenValue(kid) },
+    });
   }
   return alg as Algorithm;
 }
@@ -52,7 +56,16 @@ export function checkHeader(header: ProtectedHeaderParameters, allowed: Readonly
 export function checkType(header: ProtectedHeaderParameters, expected: string): void {
   const actual = typeof header.typ === 'string' ? normaliseMediaType(header.typ) : undefined;
   if (actual !== normaliseMediaType(expected)) {
-    throw new TokenError('type_invalid', 'The token is not of the expected type');
+    throw new TokenError('type_invalid', 'The token is not of the expected type', {
+      detail: {
+        claim: 'typ',
+        expected,
+        actual: header.typ === undefined ? 'absent' : tokenValue(header.typ),
+        ...(header.typ === 'JWT' && {
+          hint: 'typ JWT is what ID tokens and many providers use; RFC 9068 access tokens say at+jwt',
+        }),
+      },
+    });
   }
 }
 

@@ -34,6 +34,7 @@ export {
   ReplayStoreTimeoutError,
 } from './dpop/replay-store.js';
 export type { PublicUrlOptions } from './dpop/request-url.js';
+export type { TokenErrorDetail } from './error-detail.js';
 export {
   type AuthScheme,
   type ChallengeContext,
@@ -94,3 +95,4 @@ export type { ClaimsValidator, DpopBinding, VerifiedToken } from './verified-tok
 export type { TokenCacheOptions } from './verified-token-cache.js';
 export { createVerifier, type Verifier } from './verifier.js';
 export type { VerifierOptions } from './verifier-options.js';
+export type { LoggerOption, WarningLogger } from './warning-log.js';

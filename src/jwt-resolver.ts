@@ -124,7 +124,11 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
 
   function providerFor(issuer: string): KeyProvider {
     const provider = settings.keyProviders.get(issuer) ?? settings.sharedKeyProvider;
-    if (provider === undefined) throw new TokenError('key_not_found', 'No key source for this issuer');
+    if (provider === undefined) {
+      throw new TokenError('key_not_found', 'No key source for this issuer', {
+        detail: { claim: 'iss', actual: issuer },
+      });
+    }
     return provider;
   }
 

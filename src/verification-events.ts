@@ -34,7 +34,9 @@ export function createVerificationReporter(onEvent: EventListener | undefined): 
     });
   };
   const rejected = (error: unknown): never => {
-    if (error instanceof TokenError) emit(onEvent, { type: 'token_rejected', code: error.code });
+    if (error instanceof TokenError) {
+      emit(onEvent, { type: 'token_rejected', code: error.code, detail: error.detail });
+    }
     throw error;
   };
   return {

@@ -35,6 +35,7 @@ import { checkProtectedResourceOptions, type ProtectedResourceOptions } from './
 import { DEFAULT_MAX_TOKEN_SIZE } from './token.js';
 import type { ClaimsValidator } from './verified-token.js';
 import { type TokenCacheOptions, VerifiedTokenCache } from './verified-token-cache.js';
+import { checkLoggerOption, type LoggerOption, withWarningLog } from './warning-log.js';
 
 /** Options for {@link createVerifier}. Defaults in brackets; durations in seconds. */
 export interface VerifierOptions extends ExtractOptions {
@@ -102,6 +103,13 @@ export interface VerifierOptions extends ExtractOptions {
   /** Receives structured events: token verified or rejected, key set fetched, failed, cooling down. */
   readonly onEvent?: EventListener | undefined;
   /**
+   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: a key
+   * server unreachable or answering 404 or no JSON, a discovery document naming another issuer, an
+   * http URL refused, a key ignored, the replay store failing. Any object with a `warn(message)`
+   * method (pino, winston); `false` for silence. Rejected tokens are never written. [console]
+   */
+  readonly logger?: LoggerOption | undefined;
+  /**
    * Resolves tokens that are not JWTs (RFC 7662): an introspector from `createIntrospector` or
    * `createAuthleteIntrospector`. A compact JWS is still verified locally; any other token is sent to
    * the authorization server, and its answer held to the same claim rules. [opaque tokens are
@@ -152,6 +160,7 @@ export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
   dpop: true,
   cache: true,
   onEvent: true,
+  logger: true,
   introspection: true,
   introspectJwts: true,
   profile: true,
@@ -201,6 +210,7 @@ export function checkVerifierOptions(options: VerifierOptions): void {
   for (const name of ['validateClaims', 'getToken', 'clock', 'fetch', 'onEvent'] as const) {
     optionalFunction(options[name], name);
   }
+  checkLoggerOption(options.logger, 'logger');
   optionalObjectWithMethods(options.introspection, 'introspection', ['introspect']);
   if (booleanOption(options.introspectJwts, 'introspectJwts', false) && options.introspection === undefined) {
     throw new TypeError('tokenwarden: introspectJwts needs an introspection option to ask');
@@ -261,7 +271,10 @@ export function verifierSettings(given: VerifierOptions): VerifierSettings {
   const algorithms = acceptedAlgorithms(options.algorithms, secret);
   const clock = options.clock ?? systemClock;
   const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
-  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: options.onEvent };
+  // Key source and replay store failures are configuration trouble: the logger hears those, while
+  // token events go to onEvent alone and the request path is unchanged.
+  const onServerEvent = withWarningLog(options.onEvent, options.logger, clock);
+  const providerOptions = { ...options.jwksOptions, clock, fetch: options.fetch, onEvent: onServerEvent };
   let sharedKeyProvider: KeyProvider | undefined = options.keyProvider;
   if (sharedKeyProvider === undefined && options.keySet !== undefined) {
     sharedKeyProvider = createStaticKeyProvider(options.keySet);
@@ -295,7 +308,7 @@ export function verifierSettings(given: VerifierOptions): VerifierSettings {
       validateClaims: options.validateClaims,
       cache: options.cache === false ? undefined : new VerifiedTokenCache(options.cache),
     },
-    senderConstraint: { dpop: options.dpop, clockTolerance, clock, onEvent: options.onEvent },
+    senderConstraint: { dpop: options.dpop, clockTolerance, clock, onEvent: onServerEvent },
     introspection:
       options.introspection === undefined
         ? undefined

@@ -37,6 +37,19 @@ export interface Verifier {
    */
   authenticateEagerly(request: ResourceRequest): AuthenticationOutcome;
   /**
+   * Fetches each issuer's discovery document and key set now (a static `keySet` or `secret`: at
+   * once), and rejects with an `Error` naming the URL and the cause when one cannot be had. Await it
+   * before `listen`, so a wrong `issuer` or `jwksUri` fails the deploy rather than every request.
+   *
+   * @example
+   * ```ts
+   * const verifier = createVerifier({ issuer, audience });
+   * await verifier.ready(); // throws: cannot fetch the signing keys from https://...: unexpected HTTP status 404
+   * app.listen(3000);
+   * ```
+   */
+  ready(): Promise<void>;
+  /**
    * The RFC 9728 metadata document built from the `protectedResource` option, for the adapters to
    * serve; `undefined` without the option.
    */
@@ -172,8 +185,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
     },
     authenticateEagerly,
+    ready: () => keysReady(settings),
     protectedResource,
   };
+}
+
+/** Every key source fetched at once; the first failure rejects. */
+async function keysReady(settings: VerifierSettings): Promise<void> {
+  const { sharedKeyProvider, keyProviders } = settings.resolver;
+  const providers = sharedKeyProvider === undefined ? [...keyProviders.values()] : [sharedKeyProvider];
+  await Promise.all(providers.map((provider) => provider.ready?.()));
 }
 
 /**

@@ -3,6 +3,7 @@ import fastifyPlugin from 'fastify-plugin';
 import { createGuardFactories, type GuardFactories } from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
+import { booleanOption } from '../../src/option-checks.js';
 import { fromNodeRequest } from '../../src/request.js';
 import { authResponseHeaders } from '../../src/sender-constraint.js';
 import type { VerifiedToken, Verifier, VerifierOptions } from '../../src/verifier.js';
@@ -33,18 +34,22 @@ declare module 'fastify' {
 
 /**
  * Plugin options: the verifier options (or a shared `verifier`), plus `passErrors`, which throws the
- * {@link TokenError} to your `setErrorHandler` instead of answering. [false]
+ * {@link TokenError} to your `setErrorHandler` instead of answering [false], and `preload`, which
+ * fetches the key sets in Fastify's `onReady` hook, so `ready()` and `listen()` fail when they cannot
+ * be had ({@link Verifier.ready}). [false]
  */
-export type FastifyTokenwardenOptions = (VerifierOptions | { readonly verifier: Verifier }) & AdapterOptions;
+export type FastifyTokenwardenOptions = (VerifierOptions | { readonly verifier: Verifier }) &
+  AdapterOptions & { readonly preload?: boolean | undefined };
 
-/** Plugin options that are not verifier options: a shared `verifier`, and Fastify's own register options. */
-const PLUGIN_KEYS = ['verifier', 'prefix', 'logLevel', 'logSerializers'];
+/** Plugin options that are not verifier options: a shared `verifier`, `preload`, and Fastify's own. */
+const PLUGIN_KEYS = ['verifier', 'preload', 'prefix', 'logLevel', 'logSerializers'];
 
 const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, options) => {
   const optionsOrVerifier = 'verifier' in options ? options.verifier : options;
   const { verifier, passErrors } = resolveAdapterSetup(optionsOrVerifier, options, PLUGIN_KEYS);
   // Registering again in a child scope (other audience, other options) must not redeclare the property.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined);
+  if (booleanOption(options.preload, 'preload', false)) fastify.addHook('onReady', () => verifier.ready());
 
   async function fail(error: unknown, reply: FastifyReply): Promise<FastifyReply> {
     if (!(error instanceof TokenError) || passErrors) throw error;

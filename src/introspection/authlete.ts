@@ -19,6 +19,7 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
+import { checkLoggerOption, type LoggerOption, withWarningLog } from '../warning-log.js';
 import { checkIntrospectedClaims } from './answer.js';
 import { AnswerCache, answerCacheKey, type IntrospectionCacheOptions } from './answer-cache.js';
 import { ClientRejectedFailure, IntrospectionFailure, readClock, unavailable } from './failure.js';
@@ -60,6 +61,12 @@ export interface AuthleteIntrospectorOptions {
   readonly clock?: (() => number) | undefined;
   /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
   readonly onEvent?: EventListener | undefined;
+  /**
+   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
+   * server unreachable or failing, this API's own credentials refused. Any object with a
+   * `warn(message)` method (pino, winston); `false` for silence. [console]
+   */
+  readonly logger?: LoggerOption | undefined;
 }
 
 const AUTHLETE_OPTION_KEYS = optionKeys<AuthleteIntrospectorOptions>({
@@ -73,6 +80,7 @@ const AUTHLETE_OPTION_KEYS = optionKeys<AuthleteIntrospectorOptions>({
   fetch: true,
   clock: true,
   onEvent: true,
+  logger: true,
 });
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -114,12 +122,13 @@ interface AuthleteVerdict {
 export function createAuthleteIntrospector(options: AuthleteIntrospectorOptions): TokenIntrospector {
   const endpoint = checkAuthleteOptions(options);
   const clock = options.clock ?? systemClock;
+  const onEvent = withWarningLog(options.onEvent, options.logger, clock);
   const limits: FetchLimits = {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     fetch: options.fetch,
   };
-  const cache = new AnswerCache(options.cache, options.onEvent);
+  const cache = new AnswerCache(options.cache, onEvent);
   const headers = {
     'content-type': 'application/json',
     accept: 'application/json',
@@ -167,7 +176,7 @@ export function createAuthleteIntrospector(options: AuthleteIntrospectorOptions)
           cached = resolved.cached;
         }
       } catch (error) {
-        throw unavailable(error, endpoint, options.onEvent);
+        throw unavailable(error, endpoint, onEvent);
       }
       return toResult(token, verdict, withProof, cached);
     },
@@ -316,5 +325,6 @@ function checkAuthleteOptions(options: AuthleteIntrospectorOptions): string {
     integerAtLeast(options.maxResponseBytes, 'maxResponseBytes', 0, 1, 'bytes');
   }
   for (const name of ['fetch', 'clock', 'onEvent'] as const) optionalFunction(options[name], name);
+  checkLoggerOption(options.logger, 'logger');
   return `${baseUrl.replace(/\/+$/, '')}/api/${encodeURIComponent(options.serviceId)}/auth/introspection`;
 }

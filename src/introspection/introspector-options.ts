@@ -14,6 +14,7 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
+import { checkLoggerOption, type LoggerOption } from '../warning-log.js';
 import type { IntrospectionCacheOptions } from './answer-cache.js';
 import type { ClientAuthentication } from './client-authentication.js';
 
@@ -29,6 +30,7 @@ const INTROSPECTOR_OPTION_KEYS = optionKeys<IntrospectorOptions>({
   fetch: true,
   clock: true,
   onEvent: true,
+  logger: true,
 });
 
 const SIGNED_RESPONSE_OPTION_KEYS = optionKeys<SignedResponseOptions>({
@@ -84,6 +86,12 @@ export interface IntrospectorOptions {
   readonly clock?: (() => number) | undefined;
   /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
   readonly onEvent?: EventListener | undefined;
+  /**
+   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
+   * server unreachable or failing, this API's own credentials refused. Any object with a
+   * `warn(message)` method (pino, winston); `false` for silence. [console]
+   */
+  readonly logger?: LoggerOption | undefined;
 }
 
 /** The longest timer delay: a longer `setTimeout` fires at once. */
@@ -114,6 +122,7 @@ export function checkIntrospectorOptions(options: IntrospectorOptions): CheckedI
     throw new TypeError('tokenwarden: createIntrospector needs endpoint or issuer');
   }
   for (const name of ['fetch', 'clock', 'onEvent'] as const) optionalFunction(options[name], name);
+  checkLoggerOption(options.logger, 'logger');
   return {
     timeoutMs:
       options.timeoutMs === undefined

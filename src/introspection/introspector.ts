@@ -1,8 +1,10 @@
 import { systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
+import type { EventListener } from '../events.js';
 import type { FetchLimits } from '../jwks/fetch-json.js';
 import { postForResponse } from '../jwks/fetch-json.js';
 import { createJwksProvider } from '../jwks/provider.js';
+import { withWarningLog } from '../warning-log.js';
 import { readIntrospectionAnswer } from './answer.js';
 import { AnswerCache, answerCacheKey, type ResolvedAnswer } from './answer-cache.js';
 import type { ClientCredentialsFactory } from './client-authentication.js';
@@ -54,6 +56,7 @@ const DEFAULT_CLOCK_TOLERANCE = 60;
 export function createIntrospector(options: IntrospectorOptions): TokenIntrospector {
   const checked = checkIntrospectorOptions(options);
   const clock = options.clock ?? systemClock;
+  const onEvent = withWarningLog(options.onEvent, options.logger, clock);
   const limits: FetchLimits = {
     timeoutMs: checked.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxBytes: checked.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
@@ -66,8 +69,8 @@ export function createIntrospector(options: IntrospectorOptions): TokenIntrospec
     options.issuer,
     clock,
   );
-  const signed = signedAnswerCheck(checked, options, clock, limits);
-  const cache = new AnswerCache(options.cache, options.onEvent);
+  const signed = signedAnswerCheck(checked, options, clock, limits, onEvent);
+  const cache = new AnswerCache(options.cache, onEvent);
   // Who answers, and for whom: answers of different servers or clients never share an entry.
   const cacheScope = ['rfc7662', options.endpoint ?? options.issuer ?? '', options.clientId];
   const ask = createAsk(endpoint, credentials, signed, limits);
@@ -81,7 +84,7 @@ export function createIntrospector(options: IntrospectorOptions): TokenIntrospec
         const key = await answerCacheKey(cacheScope, token);
         resolved = await cache.resolve(key, now, () => ask(token, now));
       } catch (error) {
-        throw unavailable(error, endpoint.known() ?? (options.issuer as string), options.onEvent);
+        throw unavailable(error, endpoint.known() ?? (options.issuer as string), onEvent);
       }
       return toResult(token, resolved.answer, resolved.cached);
     },
@@ -183,6 +186,7 @@ function signedAnswerCheck(
   options: IntrospectorOptions,
   clock: () => number,
   limits: FetchLimits,
+  onEvent: EventListener | undefined,
 ): SignedAnswerCheck | undefined {
   const settings = checked.signedResponses;
   if (settings === undefined) return undefined;
@@ -193,7 +197,7 @@ function signedAnswerCheck(
       ...(settings.jwksUri === undefined ? { issuer } : { jwksUri: settings.jwksUri }),
       clock,
       fetch: options.fetch,
-      onEvent: options.onEvent,
+      onEvent,
       timeoutMs: limits.timeoutMs,
     });
   const rules = {

@@ -42,7 +42,10 @@ function memberOf(body: unknown, issuer: string, member: string): string {
   }
   const document = body as Record<string, unknown>;
   if (document.issuer !== issuer) {
-    throw new FetchFailure('discovery document names a different issuer');
+    // Quoted for logs: a trailing slash or an http/https difference is the usual cause.
+    throw new FetchFailure(
+      `discovery document names a different issuer (${JSON.stringify(String(document.issuer).slice(0, 200))}, expected ${JSON.stringify(issuer)})`,
+    );
   }
   const value = document[member];
   if (typeof value !== 'string') {

@@ -20,8 +20,8 @@ export class FetchFailure extends Error {
   /** Seconds the server asked us to wait (`Retry-After` on a 429 or 503), when it said. */
   readonly retryAfter: number | undefined;
 
-  constructor(message: string, retryAfter?: number) {
-    super(message);
+  constructor(message: string, retryAfter?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'FetchFailure';
     this.retryAfter = retryAfter;
   }
@@ -83,10 +83,20 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
-    throw new FetchFailure('network error');
+    throw new FetchFailure(networkErrorMessage(error), undefined, error);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `network error`, with the system's code when `fetch` gives one (`ECONNREFUSED`, `ENOTFOUND`). */
+function networkErrorMessage(error: unknown): string {
+  const cause: unknown = error instanceof Error ? error.cause : undefined;
+  const code: unknown =
+    typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code)
+    ? `network error (${code})`
+    : 'network error';
 }
 
 /** What a POST is sent with: its headers (content type among them) and its body. */

@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from 'jose';
 import { type Algorithm, keyFitsAlgorithm, unsupportedCurveReason } from '../algorithms.js';
+import { tokenValue } from '../error-detail.js';
 import { TokenError } from '../errors.js';
 import { hasPrivateKeyMembers, MIN_RSA_MODULUS_BITS, rsaKeyProblem } from '../key-bounds.js';
 
@@ -88,6 +89,25 @@ export function selectKey(keySet: KeySet, kid: string | undefined, alg: Algorith
   // Without a kid, two fitting keys make the choice ambiguous; refuse rather than guess.
   if (kid === undefined && fitting.length !== 1) return undefined;
   return fitting[0];
+}
+
+/** Most `kid`s a `key_not_found` detail lists. */
+const MAX_LISTED_KIDS = 20;
+
+/** The refusal of a token whose key is not in `keySet`, saying which `kid`s the set holds. */
+export function keyNotFound(keySet: KeySet | undefined, kid: string | undefined, alg: Algorithm): TokenError {
+  const availableKids = keySet === undefined ? [] : [...keySet.byKid.keys()].slice(0, MAX_LISTED_KIDS);
+  return new TokenError('key_not_found', 'No key matches the token', {
+    detail: {
+      claim: 'kid',
+      kid: kid === undefined ? undefined : tokenValue(kid),
+      availableKids,
+      expected: `a key for ${alg}`,
+      ...(kid !== undefined &&
+        keySet?.byKid.has(kid) === true && { hint: `The key ${kid} does not fit ${alg}` }),
+      ...(kid === undefined && { hint: 'The token has no kid and the set has no single key for its alg' }),
+    },
+  });
 }
 
 /** Turns a JWK into a Web Crypto key for `alg`, refusing RSA keys under {@link MIN_RSA_MODULUS_BITS}. */

@@ -6,7 +6,7 @@ import { TokenError } from '../errors.js';
 import { emit } from '../events.js';
 import { discoverJwksUri } from './discovery.js';
 import { FetchFailure, type FetchLimits, fetchJson } from './fetch-json.js';
-import { importVerificationKey, type KeySet, parseKeySet, selectKey } from './key-set.js';
+import { importVerificationKey, type KeySet, keyNotFound, parseKeySet, selectKey } from './key-set.js';
 import {
   checkJwksProviderOptions,
   checkKeySetOption,
@@ -42,6 +42,12 @@ export interface KeyProvider {
    * would. A provider without it is always asked through `getKey`.
    */
   currentKey?(kid: string | undefined, alg: Algorithm): CryptoKey | undefined;
+  /**
+   * Fetches what the provider needs (discovery, the key set) now, unless it holds a usable set;
+   * rejects with an `Error` naming the URL and the cause (as `cause`). For start-up: a bad deploy
+   * fails at boot rather than with 503s. A provider without it has nothing to fetch.
+   */
+  ready?(): Promise<void>;
 }
 
 const DEFAULTS = {
@@ -87,7 +93,7 @@ export function createStaticKeyProvider(keySet: JSONWebKeySet): KeyProvider {
   return {
     getKey: async (kid, alg) => {
       const jwk = selectKey(parsed, kid, alg);
-      if (jwk === undefined) throw new TokenError('key_not_found', 'No key matches the token');
+      if (jwk === undefined) throw keyNotFound(parsed, kid, alg);
       return imported.get(jwk, kid, alg);
     },
     isCurrentKey: (key) => imported.holds(key),
@@ -170,6 +176,8 @@ class RemoteKeyProvider implements KeyProvider {
   /** When a request last refetched (or waited for a fetch) because its kid was not in the set. */
   #lastUnknownKidFetch = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
+  /** Why the last fetch failed, for the detail and cause of `jwks_unavailable`; cleared by a success. */
+  #lastFailure: { readonly uri: string; readonly reason: string; readonly error: unknown } | undefined;
 
   constructor(options: JwksProviderOptions) {
     const checked = checkJwksProviderOptions(options);
@@ -218,9 +226,22 @@ class RemoteKeyProvider implements KeyProvider {
     if (jwk === undefined) {
       // A fetch this request waited for is its refetch: the next unknown kid cools down from here.
       if (waited) this.#lastUnknownKidFetch = Math.max(this.#lastUnknownKidFetch, now);
-      throw new TokenError('key_not_found', 'No key matches the token');
+      throw keyNotFound(this.#keySet, kid, alg);
     }
     return this.#imported.get(jwk, kid, alg);
+  }
+
+  async ready(): Promise<void> {
+    const now = this.#clock();
+    if (this.#keySet !== undefined && now < this.#staleUntil) return;
+    // Right after a failure the cooldown holds: that failure is the answer.
+    if (this.#inflight !== undefined || now >= this.#retryFrom) await this.#refresh();
+    if (this.#keySet !== undefined) return;
+    const failure = this.#lastFailure;
+    throw new Error(
+      `tokenwarden: cannot fetch the signing keys from ${failure?.uri ?? this.#uriForEvents()}: ${failure?.reason ?? 'no key set fetched'}`,
+      { cause: failure?.error },
+    );
   }
 
   isCurrentKey(key: CryptoKey): boolean {
@@ -284,7 +305,14 @@ class RemoteKeyProvider implements KeyProvider {
   /** The current set, if it is fresh or still within its stale-if-error allowance. */
   #usableKeySet(): KeySet {
     if (this.#keySet === undefined || this.#clock() >= this.#staleUntil) {
-      throw new TokenError('jwks_unavailable', 'The signing keys cannot be fetched right now');
+      const failure = this.#lastFailure;
+      throw new TokenError('jwks_unavailable', 'The signing keys cannot be fetched right now', {
+        cause: failure?.error,
+        detail: {
+          uri: failure?.uri ?? this.#uriForEvents(),
+          reason: failure?.reason ?? 'no key set fetched yet',
+        },
+      });
     }
     return this.#keySet;
   }
@@ -322,6 +350,7 @@ class RemoteKeyProvider implements KeyProvider {
       this.#refreshFrom = now + ttl * REFRESH_AHEAD;
       this.#staleUntil = now + ttl + staleIfError;
       this.#retryFrom = Number.NEGATIVE_INFINITY;
+      this.#lastFailure = undefined;
       emit(this.#options.onEvent, {
         type: 'jwks_fetched',
         uri: this.#jwksUri,
@@ -334,10 +363,12 @@ class RemoteKeyProvider implements KeyProvider {
       const retryAfter = error instanceof FetchFailure ? (error.retryAfter ?? 0) : 0;
       const wait = Math.max(this.#settings.cooldown, Math.min(retryAfter, LONGEST_HONOURED_RETRY_AFTER));
       this.#retryFrom = startedAt + wait;
+      const reason = error instanceof FetchFailure ? error.message : 'unexpected failure';
+      this.#lastFailure = { uri: this.#uriForEvents(), reason, error };
       emit(this.#options.onEvent, {
         type: 'jwks_fetch_failed',
         uri: this.#uriForEvents(),
-        reason: error instanceof FetchFailure ? error.message : 'unexpected failure',
+        reason,
         servingStale: this.#keySet !== undefined && this.#clock() < this.#staleUntil,
       });
     }

@@ -321,8 +321,12 @@ describe('verification events', () => {
       expect(events).toEqual([
         { type: 'token_verified', issuer: issuer.issuer, subject: 'alice', cached: false },
         { type: 'token_verified', issuer: issuer.issuer, subject: 'alice', cached: true },
-        { type: 'token_rejected', code: 'audience_invalid' },
-        { type: 'token_rejected', code: 'token_missing' },
+        {
+          type: 'token_rejected',
+          code: 'audience_invalid',
+          detail: { claim: 'aud', expected: [issuer.audience], actual: ['elsewhere'] },
+        },
+        { type: 'token_rejected', code: 'token_missing', detail: undefined },
       ]);
     } finally {
       await issuer.close();

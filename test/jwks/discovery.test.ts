@@ -105,7 +105,9 @@ describe('OpenID Connect Discovery 1.0 §4 and RFC 8414 §3: finding the jwks_ur
     await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
 
     expect(faults.requestsTo(attackerJwks)).toBe(0);
-    expect(events.ofType('jwks_fetch_failed')[0]?.reason).toBe('discovery document names a different issuer');
+    expect(events.ofType('jwks_fetch_failed')[0]?.reason).toBe(
+      `discovery document names a different issuer ("https://attacker.example/", expected "${issuer.issuer}")`,
+    );
   });
 
   it('refuses a discovery document whose issuer differs only by a trailing slash', async () => {

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { type CheckReport, type ExplainReport, explain, relative } from './explain.js';
+
+const USAGE = `Usage: tokenwarden explain <token | -> --issuer <url> --audience <aud> [--jwks-uri <url>] [--scope <scope>] [--json]
+
+Explains why tokenwarden accepts or refuses an access token: decodes it, fetches the issuer's
+discovery document and key set, and runs every check of the verifier.
+  <token> or - (read from stdin)
+  --issuer     a trusted issuer, exactly as configured (repeatable)
+  --audience   this API's audience (repeatable)
+  --jwks-uri   the key set URL, instead of discovery
+  --scope      a scope the route requires (repeatable)
+  --json       a JSON report instead of text
+Exit code: 0 valid, 1 rejected, 2 could not check.`;
+
+/** Exit codes: the token is valid, refused, or could not be checked (usage, keys unreachable). */
+const EXIT = { valid: 0, rejected: 1, unchecked: 2 } as const;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'explain') {
+    process.stderr.write(`${USAGE}\n`);
+    return command === '--help' || command === '-h' ? 0 : EXIT.unchecked;
+  }
+  let parsed: ReturnType<typeof parseExplainArgs>;
+  try {
+    parsed = parseExplainArgs(rest);
+  } catch (error) {
+    process.stderr.write(`tokenwarden: ${(error as Error).message}\n\n${USAGE}\n`);
+    return EXIT.unchecked;
+  }
+  const token = (parsed.token === '-' ? await readStdin() : parsed.token).trim().replace(/^Bearer\s+/i, '');
+  const now = Math.floor(Date.now() / 1000);
+  let report: ExplainReport;
+  try {
+    report = await explain({ ...parsed, token, now });
+  } catch (error) {
+    process.stderr.write(`tokenwarden: could not check the token: ${(error as Error).message}\n`);
+    return EXIT.unchecked;
+  }
+  process.stdout.write(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, now));
+  return EXIT[report.verdict];
+}
+
+function parseExplainArgs(args: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      issuer: { type: 'string', multiple: true },
+      audience: { type: 'string', multiple: true },
+      'jwks-uri': { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [token] = positionals;
+  if (token === undefined || positionals.length > 1)
+    throw new Error('give one token, or - to read it from stdin');
+  if (values.issuer === undefined) throw new Error('--issuer is required');
+  if (values.audience === undefined) throw new Error('--audience is required');
+  return {
+    token,
+    issuers: values.issuer,
+    audiences: values.audience,
+    jwksUri: values['jwks-uri'],
+    scopes: (values.scope ?? []).flatMap((scope) => scope.split(' ')).filter((scope) => scope !== ''),
+    json: values.json === true,
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const colours = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+const paint = (code: number) => (text: string) => (colours ? `\u001b[${code}m${text}\u001b[0m` : text);
+const green = paint(32);
+const red = paint(31);
+const yellow = paint(33);
+const dim = paint(2);
+
+function formatReport(report: ExplainReport, now: number): string {
+  const lines: string[] = [];
+  lines.push(`Token: ${report.format}`);
+  if (report.header !== undefined) {
+    const { alg, kid, typ } = report.header;
+    lines.push(`  header  alg=${String(alg)} kid=${String(kid ?? '(none)')} typ=${String(typ ?? '(none)')}`);
+  }
+  if (report.claims !== undefined) {
+    const { iss, sub, aud, client_id, azp, scope, scp } = report.claims;
+    const shown = { iss, sub, aud, client_id, azp, scope, scp };
+    for (const [name, value] of Object.entries(shown)) {
+      if (value !== undefined) lines.push(`  ${name.padEnd(7)} ${JSON.stringify(value)}`);
+    }
+  }
+  for (const time of report.times) lines.push(`  ${time.claim.padEnd(7)} ${time.iso} (${time.relative})`);
+  if (report.fetches.length > 0) {
+    lines.push('', 'Keys:');
+    for (const fetched of report.fetches) {
+      const ok = fetched.status === 200;
+      lines.push(
+        `  ${(ok ? green : red)(String(fetched.status))} ${fetched.url}${fetched.note === undefined ? '' : dim(`  ${fetched.note}`)}`,
+      );
+    }
+  }
+  lines.push('', 'Checks:');
+  for (const check of report.checks) lines.push(...formatCheck(check, now));
+  lines.push('');
+  const verdict =
+    report.verdict === 'valid'
+      ? green('VALID: tokenwarden accepts this token')
+      : report.verdict === 'rejected'
+        ? red(`REJECTED (${report.code}): tokenwarden refuses this token`)
+        : yellow(`NOT CHECKED (${report.code}): the keys could not be had`);
+  lines.push(verdict, '');
+  return lines.join('\n');
+}
+
+function formatCheck(check: CheckReport, now: number): string[] {
+  const mark = check.skipped === true ? dim('–') : check.ok ? green('✓') : red('✗');
+  const lines = [`  ${mark} ${check.name.padEnd(12)} ${check.message}`];
+  const detail = check.detail;
+  if (!check.ok && detail !== undefined) {
+    if (detail.expected !== undefined) lines.push(`      expected: ${JSON.stringify(detail.expected)}`);
+    if (detail.actual !== undefined) {
+      const time = typeof detail.actual === 'number' && detail.now !== undefined;
+      lines.push(
+        `      actual:   ${time ? `${new Date((detail.actual as number) * 1000).toISOString()} (${relative(detail.actual, now)})` : JSON.stringify(detail.actual)}`,
+      );
+    }
+    if (detail.now !== undefined)
+      lines.push(
+        `      server clock: ${new Date(detail.now * 1000).toISOString()}, tolerance ${detail.clockTolerance ?? 0} s`,
+      );
+  }
+  for (const hint of check.hints) lines.push(`      ${yellow('fix:')} ${hint}`);
+  return lines;
+}
+
+process.exitCode = await main(process.argv.slice(2));
