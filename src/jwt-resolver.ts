@@ -8,6 +8,7 @@ import {
   checkIssuer,
   checkTimeClaims,
 } from './claims.js';
+import { claimClockReading } from './clock.js';
 import { deepFreeze } from './deep-freeze.js';
 import { TokenError } from './errors.js';
 import { checkHeader, checkType } from './header.js';
@@ -47,7 +48,7 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
 
   function recall(token: string): VerifiedToken | undefined {
     if (cache === undefined) return undefined;
-    const now = readClock(clock);
+    const now = claimClockReading(clock);
     const hit = cache.get(token, now);
     if (hit === undefined) return undefined;
     if (!isCurrentKey(hit)) {
@@ -96,7 +97,7 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
       const cause = new Error(`The ${alg} signature does not verify (${signatureBackend} backend)`);
       throw new TokenError('signature_invalid', 'The token signature is invalid', { cause });
     }
-    const now = readClock(clock);
+    const now = claimClockReading(clock);
     checkClaims(claims, rules, now);
     if (settings.typ !== undefined) checkType(header, settings.typ);
     // Frozen: a cached result is handed to every request presenting the same token, so one request
@@ -133,22 +134,6 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
   }
 
   return { recall, revalidate, resolve };
-}
-
-/**
- * The clock's reading in seconds. A clock giving no finite time (NaN from an unset variable,
- * Infinity, a string) fails closed: NaN makes every time comparison false, so an expired token
- * would pass.
- */
-function readClock(clock: () => number): number {
-  const now = clock();
-  if (!Number.isFinite(now)) {
-    throw new TokenError(
-      'claim_invalid',
-      "The token's times cannot be checked: the server clock gave no time",
-    );
-  }
-  return now;
 }
 
 /** Runs `validateClaims`: a `false` is `claim_invalid`, a thrown `TokenError` keeps its code. */

@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import { type ClaimRules, checkClaims } from '../claims.js';
+import { claimClockReading } from '../clock.js';
 import { deepFreeze } from '../deep-freeze.js';
 import { type PublicUrlOptions, resolvePublicUrl } from '../dpop/request-url.js';
 import { TokenError } from '../errors.js';
@@ -38,7 +39,7 @@ export function createIntrospectionResolver(settings: IntrospectionResolverSetti
     }
     const context = presented === undefined ? undefined : introspectionContext(presented, settings.publicUrl);
     const answer = await introspector.introspect(token, context);
-    checkClaims(answer.claims, rules, clockReading(clock));
+    checkClaims(answer.claims, rules, claimClockReading(clock));
     const result: VerifiedToken = deepFreeze({
       token,
       header: NO_HEADER,
@@ -87,16 +88,4 @@ async function checkedByAuthorizationServer(
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no usable public key', { cause: error });
   }
   return { scheme: 'DPoP', dpop: { thumbprint, nextNonce: answer.dpopNonce } };
-}
-
-/** A clock giving no finite time fails closed, as on the JWT path: NaN would pass any expired token. */
-function clockReading(clock: () => number): number {
-  const now = clock();
-  if (!Number.isFinite(now)) {
-    throw new TokenError(
-      'claim_invalid',
-      "The token's times cannot be checked: the server clock gave no time",
-    );
-  }
-  return now;
 }
