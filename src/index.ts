@@ -81,6 +81,7 @@ export {
   type IntrospectorOptions,
   type SignedResponseOptions,
 } from './introspection/introspector.js';
+export type { IntrospectionCallOptions } from './introspection/introspector-options.js';
 export { createJwksProvider, createStaticKeyProvider, type KeyProvider } from './jwks/provider.js';
 export type { JwksCacheOptions, JwksProviderOptions } from './jwks/provider-options.js';
 export {

@@ -7,7 +7,6 @@ import type { AccessTokenClaims } from '../claims.js';
 import { systemClock } from '../clock.js';
 import { normaliseHttpUri } from '../dpop/htu.js';
 import { TokenError } from '../errors.js';
-import type { EventListener } from '../events.js';
 import { type FetchLimits, postForResponse } from '../jwks/fetch-json.js';
 import { checkMetadataUrlOption } from '../jwks/metadata-url.js';
 import {
@@ -19,9 +18,9 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
-import { checkLoggerOption, type LoggerOption, withWarningLog } from '../warning-log.js';
+import { checkLoggerOption, withWarningLog } from '../warning-log.js';
 import { checkIntrospectedClaims } from './answer.js';
-import { AnswerCache, answerCacheKey, type IntrospectionCacheOptions } from './answer-cache.js';
+import { AnswerCache, answerCacheKey } from './answer-cache.js';
 import { ClientRejectedFailure, IntrospectionFailure, readClock, unavailable } from './failure.js';
 import {
   checkTokenArgument,
@@ -31,10 +30,13 @@ import {
   introspectedToken,
   type TokenIntrospector,
 } from './introspected-token.js';
-import { MAX_TIMER_MS } from './introspector-options.js';
+import { type IntrospectionCallOptions, MAX_TIMER_MS } from './introspector-options.js';
 
-/** Options for {@link createAuthleteIntrospector}. Defaults in brackets; durations in seconds. */
-export interface AuthleteIntrospectorOptions {
+/**
+ * Options for {@link createAuthleteIntrospector}. Defaults in brackets; durations in seconds. Answers
+ * to requests with a DPoP proof are never cached, since Authlete checks each proof.
+ */
+export interface AuthleteIntrospectorOptions extends IntrospectionCallOptions {
   /** The Authlete API's base URL, e.g. `https://us.authlete.com` (https; plain http only to loopback). */
   readonly baseUrl: string;
   /** The service id, the `{serviceId}` of `/api/{serviceId}/auth/introspection`. */
@@ -46,27 +48,6 @@ export interface AuthleteIntrospectorOptions {
    * Authlete's answer names no issuer. [the claims have no `iss`]
    */
   readonly issuer?: string | undefined;
-  /** Milliseconds one call may take, body included. [3000] */
-  readonly timeoutMs?: number | undefined;
-  /** Largest answer accepted, in bytes. [65536] */
-  readonly maxResponseBytes?: number | undefined;
-  /**
-   * Caching of answers to requests without a DPoP proof; those with one are never cached, since
-   * Authlete checks each proof. `false` turns it off. [on]
-   */
-  readonly cache?: false | IntrospectionCacheOptions | undefined;
-  /** The `fetch` to use. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
-  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
-  readonly onEvent?: EventListener | undefined;
-  /**
-   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
-   * server unreachable or failing, this API's own credentials refused. Any object with a
-   * `warn(message)` method (pino, winston); `false` for silence. [console]
-   */
-  readonly logger?: LoggerOption | undefined;
 }
 
 const AUTHLETE_OPTION_KEYS = optionKeys<AuthleteIntrospectorOptions>({

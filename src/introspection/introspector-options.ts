@@ -52,8 +52,33 @@ export interface SignedResponseOptions {
   readonly clockTolerance?: number | undefined;
 }
 
+/**
+ * What every introspector takes for its calls to the authorization server: deadline, size cap,
+ * answer cache, transport, clock and reporting. Defaults in brackets.
+ */
+export interface IntrospectionCallOptions {
+  /** Milliseconds one call may take, body included (discovery, where used, has the same deadline). [3000] */
+  readonly timeoutMs?: number | undefined;
+  /** Largest answer accepted, in bytes. [65536] */
+  readonly maxResponseBytes?: number | undefined;
+  /** Caching of answers; `false` turns it off (concurrent identical tokens still share one call). [on] */
+  readonly cache?: false | IntrospectionCacheOptions | undefined;
+  /** The `fetch` to use. [globalThis.fetch] */
+  readonly fetch?: typeof fetch | undefined;
+  /** Seconds since the epoch; inject one in tests. [system clock] */
+  readonly clock?: (() => number) | undefined;
+  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
+  readonly onEvent?: EventListener | undefined;
+  /**
+   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
+   * server unreachable or failing, this API's own credentials refused. Any object with a
+   * `warn(message)` method (pino, winston); `false` for silence. [console]
+   */
+  readonly logger?: LoggerOption | undefined;
+}
+
 /** Options for {@link createIntrospector}. Defaults in brackets; durations in seconds. */
-export interface IntrospectorOptions {
+export interface IntrospectorOptions extends IntrospectionCallOptions {
   /** This API's client id at the authorization server. */
   readonly clientId: string;
   /** How this API authenticates to the endpoint: `client_secret_basic`, `client_secret_post` or `private_key_jwt`. */
@@ -74,24 +99,6 @@ export interface IntrospectorOptions {
    * other. `true` checks them with the key set discovered from `issuer`. [off]
    */
   readonly signedResponses?: boolean | SignedResponseOptions | undefined;
-  /** Milliseconds one call may take, body included; discovery has the same deadline. [3000] */
-  readonly timeoutMs?: number | undefined;
-  /** Largest answer accepted, in bytes. [65536] */
-  readonly maxResponseBytes?: number | undefined;
-  /** Caching of answers; `false` turns it off (concurrent identical tokens still share one call). [on] */
-  readonly cache?: false | IntrospectionCacheOptions | undefined;
-  /** The `fetch` to use. [globalThis.fetch] */
-  readonly fetch?: typeof fetch | undefined;
-  /** Seconds since the epoch; inject one in tests. [system clock] */
-  readonly clock?: (() => number) | undefined;
-  /** Receives `introspection_failed`, `introspection_client_rejected` and `introspection_cache_failed`. */
-  readonly onEvent?: EventListener | undefined;
-  /**
-   * Where configuration-class failures are written, one line per distinct cause per 5 minutes: the
-   * server unreachable or failing, this API's own credentials refused. Any object with a
-   * `warn(message)` method (pino, winston); `false` for silence. [console]
-   */
-  readonly logger?: LoggerOption | undefined;
 }
 
 /** The longest timer delay: a longer `setTimeout` fires at once. */
