@@ -1,5 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
 import Provider from 'oidc-provider';
@@ -7,6 +6,7 @@ import { createDpopNonces, type DpopOptions, type VerifierOptions } from 'tokenw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
 import { SCOPED_MESSAGE } from '../conformance/table.js';
+import { listenFirst, withNonceRetry } from '../support/oauth-servers.js';
 
 /**
  * The whole DPoP flow with nothing made by tokenwarden's test kit: oidc-provider is the
@@ -27,24 +27,6 @@ const client: oauth.Client = { client_id: CLIENT_ID };
 let clientKey: CryptoKeyPair;
 let dpop: oauth.DPoPHandle;
 let accessToken: string;
-
-/** A Node server on a free loopback port whose handler is set once its URL is known. */
-async function listenFirst(): Promise<{
-  server: Server;
-  url: string;
-  handle(listener: RequestListener): void;
-}> {
-  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => listener(req, res));
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  return {
-    server,
-    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
-    handle: (next) => {
-      listener = next;
-    },
-  };
-}
 
 async function startAuthorizationServer(): Promise<void> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -90,16 +72,6 @@ async function startAuthorizationServer(): Promise<void> {
     },
   });
   started.handle(provider.callback());
-}
-
-/** RFC 9449 §8: a server may answer the first proof with a nonce; the handle keeps it for the retry. */
-async function withNonceRetry<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    if (!oauth.isDPoPNonceError(error)) throw error;
-    return send();
-  }
 }
 
 async function fetchDpopBoundToken(): Promise<string> {

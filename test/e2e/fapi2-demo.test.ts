@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_AUDIENCE, CLIENT_ID, type FapiDemo, startFapiDemo } from '../../examples/fapi2/server.js';
+import { withNonceRetry } from '../support/oauth-servers.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 const client: oauth.Client = { client_id: CLIENT_ID };
@@ -10,15 +11,6 @@ beforeAll(async () => {
   demo = await startFapiDemo('127.0.0.1', 0, 0);
 });
 afterAll(() => demo?.close());
-
-async function withNonceRetry<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    if (!oauth.isDPoPNonceError(error)) throw error;
-    return send();
-  }
-}
 
 describe("npm run demo -- --fapi: GET /api/sample under profile 'fapi2'", () => {
   it('answers 200 to an opaque DPoP-bound token from the embedded authorization server, nonce retry included', async () => {

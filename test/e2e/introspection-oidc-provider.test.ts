@@ -7,6 +7,7 @@ import { createIntrospector, type IntrospectorOptions, type VerifierOptions } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
 import { SCOPED_MESSAGE } from '../conformance/table.js';
+import { withNonceRetry } from '../support/oauth-servers.js';
 
 /**
  * Opaque, DPoP-bound access tokens end to end with nothing made by tokenwarden's test kit:
@@ -85,16 +86,6 @@ async function startAuthorizationServer(): Promise<void> {
     },
   });
   listener = provider.callback();
-}
-
-/** RFC 9449 §8: a server may answer the first proof with a nonce; the handle keeps it for the retry. */
-async function withNonceRetry<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    if (!oauth.isDPoPNonceError(error)) throw error;
-    return send();
-  }
 }
 
 async function fetchDpopBoundToken(): Promise<string> {

@@ -1,11 +1,4 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -22,6 +15,7 @@ import Provider from 'oidc-provider';
 import { createVerifier, scopeGuard, TokenError, type VerifiedToken } from 'tokenwarden';
 import { jwtAuth, protectedResourceMetadata, sendTokenError } from 'tokenwarden/express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenFirst } from '../support/oauth-servers.js';
 
 /**
  * The MCP authorization flow (MCP spec 2025-06-18 "Authorization") with nothing scripted on the
@@ -33,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * the authorization server's interaction route logs a fixed user in and grants what was asked.
  */
 
-const HOST = '127.0.0.1';
+const _HOST = '127.0.0.1';
 const USER = 'user-1';
 
 /** oidc-provider's interaction API, which its type stand-in (test/e2e/oidc-provider.d.ts) leaves out. */
@@ -62,24 +56,6 @@ interface InteractionApi {
     addOIDCScope(scope: string): void;
     addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
-  };
-}
-
-/** A Node server on a free loopback port whose handler is set once its URL is known. */
-async function listenFirst(): Promise<{
-  server: Server;
-  url: string;
-  handle(listener: RequestListener): void;
-}> {
-  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  const server = createServer((req, res) => listener(req, res));
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  return {
-    server,
-    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
-    handle: (next) => {
-      listener = next;
-    },
   };
 }
 
