@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { API_AUDIENCE, CLIENT_ID } from './server.js';
+import { API_AUDIENCE, CLIENT_ID } from './constants.js';
 
 /**
  * The client side of the FAPI 2.0 demo, with oauth4webapi: a DPoP key, an opaque DPoP-bound token

@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { createDpopNonces, createIntrospector } from 'tokenwarden';
 import { jwtAuth, requireScope } from 'tokenwarden/express';
+import { API_AUDIENCE, CLIENT_ID } from './constants.js';
 
 /**
  * A FAPI 2.0 resource server next to an embedded local authorization server (oidc-provider) that
@@ -13,8 +14,6 @@ import { jwtAuth, requireScope } from 'tokenwarden/express';
  * 127.0.0.1 only; the secrets below are made up at start and live in memory.
  */
 
-export const CLIENT_ID = 'fapi-demo-client';
-export const API_AUDIENCE = 'https://api.example.test';
 const API_CLIENT_ID = 'fapi-demo-api';
 
 export interface FapiDemo {

@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_AUDIENCE, CLIENT_ID, type FapiDemo, startFapiDemo } from '../../examples/fapi2/server.js';
+import { API_AUDIENCE, CLIENT_ID } from '../../examples/fapi2/constants.js';
+import { type FapiDemo, startFapiDemo } from '../../examples/fapi2/server.js';
 import { withNonceRetry } from '../support/oauth-servers.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
