@@ -7,6 +7,8 @@ import {
   permissionGuard,
   scopeGuard,
 } from './guards.js';
+import type { VerifiedToken } from './verified-token.js';
+import type { Verifier } from './verifier.js';
 
 // Each factory's doc sits on a call signature (not a function type, which carries no doc), so that
 // editors show it for the name an adapter exports with one destructuring line.
@@ -94,4 +96,22 @@ export function markPassErrors(request: object): void {
 /** Whether {@link markPassErrors} marked `request`: its guards then pass a `TokenError` on too. */
 export function passesErrors(request: object): boolean {
   return passingErrors.has(request);
+}
+
+/**
+ * Requests a verifier with an RFC 9728 `protectedResource` let through without a token
+ * (`credentialsOptional`), with its metadata URL: a guard after it refuses such a request with
+ * `token_missing`, and RFC 9728 §5.1 asks every 401 to point to the metadata.
+ */
+const unauthenticated = new WeakMap<object, string>();
+
+/** Called by the authentication middleware when `verifier` let `request` through without a token. */
+export function noteUnauthenticated(request: object, verifier: Verifier): void {
+  const url = verifier.protectedResource?.url;
+  if (url !== undefined) unauthenticated.set(request, url);
+}
+
+/** Runs `guard` for a request, giving it the metadata URL noted for a request without a token. */
+export function runGuard(guard: Guard, auth: VerifiedToken | undefined, request: object): void {
+  guard(auth, auth === undefined ? unauthenticated.get(request) : undefined);
 }

@@ -14,8 +14,10 @@ import type { VerifiedToken } from './verifier.js';
 /**
  * An authorization rule applied after authentication. Throws a {@link TokenError}; adapters turn a
  * guard into their framework's middleware, so every framework enforces the same rule the same way.
+ * `resourceMetadata` is the RFC 9728 metadata URL of the verifier that let a request without a token
+ * through (`credentialsOptional`), so that the guard's refusal points to it too (§5.1).
  */
-export type Guard = (auth: VerifiedToken | undefined) => void;
+export type Guard = (auth: VerifiedToken | undefined, resourceMetadata?: string) => void;
 
 /** A check over claims for {@link claimGuard}: return `true` to allow. */
 export type ClaimCheck = (claims: VerifiedToken['claims']) => boolean;
@@ -31,7 +33,7 @@ function authenticated(auth: VerifiedToken | undefined): VerifiedToken {
  * the accepting verifier's `resource_metadata` (RFC 9728 §5.1).
  */
 function challengedUnderItsScheme(rule: Guard): Guard {
-  return (auth) => {
+  return (auth, resourceMetadata) => {
     try {
       rule(auth);
     } catch (error) {
@@ -39,7 +41,7 @@ function challengedUnderItsScheme(rule: Guard): Guard {
         setChallengeContext(error, {
           schemes: [auth?.scheme ?? 'Bearer'],
           dpopAlgorithms: [],
-          resourceMetadata: acceptingVerifierOf(auth)?.resourceMetadata,
+          resourceMetadata: acceptingVerifierOf(auth)?.resourceMetadata ?? resourceMetadata,
         });
       }
       throw error;

@@ -1,5 +1,11 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import {
+  createGuardFactories,
+  markPassErrors,
+  noteUnauthenticated,
+  passesErrors,
+  runGuard,
+} from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
@@ -42,9 +48,15 @@ export function jwtAuth(
     const { method, originalUrl: url, headers, socket } = req;
     const outcome = verifier.authenticateEagerly(fromNodeRequest({ method, url, headers, socket }));
     // A token verified before is settled at once: the route continues without waiting a tick.
-    if (!(outcome instanceof Promise)) return proceed(req, res, next, outcome);
+    if (!(outcome instanceof Promise)) {
+      if (outcome === undefined) noteUnauthenticated(req, verifier);
+      return proceed(req, res, next, outcome);
+    }
     outcome.then(
-      (auth) => proceed(req, res, next, auth),
+      (auth) => {
+        if (auth === undefined) noteUnauthenticated(req, verifier);
+        proceed(req, res, next, auth);
+      },
       (error: unknown) => fail(error, req, res, next),
     );
   };
@@ -63,7 +75,7 @@ type GuardHandler = RequestHandler;
 export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
   createGuardFactories<GuardHandler>((guard) => (req, res, next) => {
     try {
-      guard(req.auth);
+      runGuard(guard, req.auth, req);
     } catch (error) {
       return fail(error, req, res, next);
     }

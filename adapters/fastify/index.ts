@@ -1,6 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { createGuardFactories, type GuardFactories } from '../../src/adapter-kit.js';
+import {
+  createGuardFactories,
+  type GuardFactories,
+  noteUnauthenticated,
+  runGuard,
+} from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { booleanOption } from '../../src/option-checks.js';
@@ -64,6 +69,7 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
       );
       const auth = outcome instanceof Promise ? await outcome : outcome;
       if (auth !== undefined) request.auth = auth;
+      else noteUnauthenticated(request, verifier);
       const headersToSet = authResponseHeaders(auth);
       if (headersToSet !== undefined) reply.headers(headersToSet);
     } catch (error) {
@@ -74,7 +80,7 @@ const plugin: FastifyPluginAsync<FastifyTokenwardenOptions> = async (fastify, op
   // Guards of this registration follow its passErrors, so they are made here rather than per module.
   const guards = createGuardFactories<TokenwardenHook>((guard) => async (request, reply) => {
     try {
-      guard(request.auth);
+      runGuard(guard, request.auth, request);
     } catch (error) {
       return fail(error, reply);
     }

@@ -1,6 +1,12 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import {
+  createGuardFactories,
+  markPassErrors,
+  noteUnauthenticated,
+  passesErrors,
+  runGuard,
+} from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
@@ -56,9 +62,15 @@ export function jwtAuth(
     if (passErrors) markPassErrors(c);
     const outcome = verifier.authenticateEagerly(resourceRequestOf(c, remoteAddress));
     // A token verified before is settled at once: no promise of our own before the next middleware.
-    if (!(outcome instanceof Promise)) return proceed(c, next, outcome);
+    if (!(outcome instanceof Promise)) {
+      if (outcome === undefined) noteUnauthenticated(c, verifier);
+      return proceed(c, next, outcome);
+    }
     return outcome.then(
-      (auth) => proceed(c, next, auth),
+      (auth) => {
+        if (auth === undefined) noteUnauthenticated(c, verifier);
+        return proceed(c, next, auth);
+      },
       (error: unknown) => fail(error, c),
     );
   };
@@ -100,7 +112,7 @@ function resourceRequestOf(c: Context, remoteAddress: HonoAuthOptions['remoteAdd
 export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
   createGuardFactories<MiddlewareHandler<TokenwardenEnv>>((guard) => async (c, next) => {
     try {
-      guard(c.get('auth'));
+      runGuard(guard, c.get('auth'), c);
     } catch (error) {
       return fail(error, c);
     }

@@ -1,5 +1,11 @@
 import type { Context, Middleware, Next } from 'koa';
-import { createGuardFactories, markPassErrors, passesErrors } from '../../src/adapter-kit.js';
+import {
+  createGuardFactories,
+  markPassErrors,
+  noteUnauthenticated,
+  passesErrors,
+  runGuard,
+} from '../../src/adapter-kit.js';
 import { type AdapterOptions, resolveAdapterSetup } from '../../src/adapter-setup.js';
 import { TokenError, toErrorResponse } from '../../src/errors.js';
 import { protectedResourceMetadata as metadataOf } from '../../src/protected-resource-metadata.js';
@@ -45,9 +51,15 @@ export function jwtAuth(
       fromNodeRequest({ method, url, headers, socket: req.socket }),
     );
     // A token verified before is settled at once: no promise of our own before the next middleware.
-    if (!(outcome instanceof Promise)) return proceed(ctx, next, outcome);
+    if (!(outcome instanceof Promise)) {
+      if (outcome === undefined) noteUnauthenticated(ctx, verifier);
+      return proceed(ctx, next, outcome);
+    }
     return outcome.then(
-      (auth) => proceed(ctx, next, auth),
+      (auth) => {
+        if (auth === undefined) noteUnauthenticated(ctx, verifier);
+        return proceed(ctx, next, auth);
+      },
       (error: unknown) => fail(error, ctx),
     );
   };
@@ -63,7 +75,7 @@ function proceed(ctx: Context, next: Next, auth: VerifiedToken | undefined): Pro
 export const { requireScope, requireAnyScope, requirePermission, claimCheck, requireAuthentication } =
   createGuardFactories<Middleware>((guard) => async (ctx, next) => {
     try {
-      guard(ctx.state.auth);
+      runGuard(guard, ctx.state.auth, ctx);
     } catch (error) {
       return fail(error, ctx);
     }

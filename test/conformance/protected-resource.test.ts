@@ -215,3 +215,25 @@ describe.each(Object.entries(apps))('RFC 9728 and RFC 9470 over HTTP: %s', (_nam
     else expect(header).toBe(row.challenge(body.error_description ?? ''));
   });
 });
+
+describe.each(Object.entries(apps))('RFC 9728 §5.1 behind credentialsOptional: %s', (_name, listen) => {
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await listen({ ...auth, credentialsOptional: true });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('lets a request without a token reach an unguarded route', async () => {
+    expect((await fetch(`${server.url}/mcp`)).status).toBe(200);
+  });
+
+  it("points a guard's 401 for a request without a token to the metadata", async () => {
+    const response = await fetch(`${server.url}/mcp/scoped`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
+  });
+});
