@@ -1,27 +1,20 @@
-import { createClient } from 'redis';
 import { type ReplayStore, verifyDpopProof } from 'tokenwarden';
 import { createRedisReplayStore } from 'tokenwarden/redis';
 import { createDpopProof, generateDpopKey } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, NOW } from '../support/clock.js';
-import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
+import {
+  type RedisServer,
+  redisClientPool,
+  skipWithoutRedis,
+  startRedisServer,
+} from '../support/redis-server.js';
 import { expectRejection } from '../support/rejection.js';
 import { API_URL, requestOptions } from './fixtures.js';
 
-function redisClient(url: string) {
-  return createClient({ url });
-}
-type Client = ReturnType<typeof redisClient>;
-
 let server: RedisServer | undefined;
-let clients: Client[] = [];
-
-async function connectedClient(): Promise<Client> {
-  const client = redisClient(server?.url ?? '');
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const pool = redisClientPool(() => server?.url ?? '');
+const connectedClient = pool.connect;
 
 describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a real redis-server', () => {
   beforeAll(async () => {
@@ -29,8 +22,7 @@ describe.skipIf(skipWithoutRedis)('RFC 9449 §11.1 Redis replay store, against a
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.quit()));
-    clients = [];
+    await pool.quitAll();
     await server?.stop();
   });
 

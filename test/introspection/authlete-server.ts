@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { accessTokenHash } from 'tokenwarden';
+import { readBody } from '../support/http-body.js';
 
 /** An access token as the stand-in's database holds it (fields of Authlete's IntrospectionResponse). */
 export interface AuthleteTokenRecord {
@@ -179,18 +180,6 @@ export async function createAuthleteServer(nowMs: number): Promise<AuthleteServe
   }
 
   return state;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

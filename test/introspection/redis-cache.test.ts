@@ -1,8 +1,12 @@
-import { createClient } from 'redis';
 import { createIntrospector } from 'tokenwarden';
 import { createRedisIntrospectionCache } from 'tokenwarden/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, skipWithoutRedis, startRedisServer } from '../support/redis-server.js';
+import {
+  type RedisServer,
+  redisClientPool,
+  skipWithoutRedis,
+  startRedisServer,
+} from '../support/redis-server.js';
 import {
   activeAnswer,
   CLIENT_ID,
@@ -12,20 +16,9 @@ import {
   setUpIntrospection,
 } from './fixtures.js';
 
-function redisClient(url: string) {
-  return createClient({ url });
-}
-type Client = ReturnType<typeof redisClient>;
-
 let server: RedisServer | undefined;
-let clients: Client[] = [];
-
-async function connectedClient(): Promise<Client> {
-  const client = redisClient(server?.url ?? '');
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const pool = redisClientPool(() => server?.url ?? '');
+const connectedClient = pool.connect;
 
 describe.skipIf(skipWithoutRedis)('introspection cache shared through a real redis-server', () => {
   beforeAll(async () => {
@@ -33,8 +26,7 @@ describe.skipIf(skipWithoutRedis)('introspection cache shared through a real red
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.quit()));
-    clients = [];
+    await pool.quitAll();
     await server?.stop();
   });
 

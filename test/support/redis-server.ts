@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { createClient } from 'redis';
 
 /** The `redis-server` binary on PATH, or `undefined` when Redis is not installed. */
 export const redisServerBinary: string | undefined = (process.env.PATH ?? '')
@@ -71,6 +72,38 @@ export async function startRedisServer(): Promise<RedisServer> {
       child.kill('SIGCONT');
       child.kill();
       await exited;
+    },
+  };
+}
+
+function redisClient(url: string) {
+  return createClient({ url });
+}
+
+/** A node-redis client as the tests connect it. */
+export type RedisTestClient = ReturnType<typeof redisClient>;
+
+/** Connected clients of one test server, quit together when the suite ends. */
+export interface RedisClientPool {
+  /** A new client, connected to the server `url()` names at the time of the call. */
+  connect(): Promise<RedisTestClient>;
+  /** Quits every client connected so far. */
+  quitAll(): Promise<void>;
+}
+
+/** Clients for the server whose URL `url()` gives once it has started. */
+export function redisClientPool(url: () => string): RedisClientPool {
+  let clients: RedisTestClient[] = [];
+  return {
+    async connect() {
+      const client = redisClient(url());
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+    async quitAll() {
+      await Promise.all(clients.map((client) => client.quit()));
+      clients = [];
     },
   };
 }
