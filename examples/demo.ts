@@ -1,5 +1,6 @@
 import { createVerifier } from 'tokenwarden';
 import { resolveDemoAuth } from './issuer-config.js';
+import { exitOnListenError } from './listen-error.js';
 
 type Listen = typeof import('./express/app.js').listen;
 
@@ -36,7 +37,10 @@ async function jwtDemo(): Promise<void> {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const server = await (await load())(auth.options, port, host);
+  const listen = await load();
+  const server = await listen(auth.options, port, host).catch((error: unknown) =>
+    exitOnListenError(error, { [port]: 'PORT' }),
+  );
 
   console.log(`tokenwarden demo (${framework}) listening on ${server.url}`);
   console.log(

@@ -1,8 +1,13 @@
+import { exitOnListenError } from '../listen-error.js';
 import { startFapiDemo } from './server.js';
 
 // `npm run demo -- --fapi`: the FAPI 2.0 resource server and its embedded authorization server.
 const host = process.env.HOST ?? '127.0.0.1';
-const demo = await startFapiDemo(host, Number(process.env.PORT ?? 3000), Number(process.env.AS_PORT ?? 4000));
+const apiPort = Number(process.env.PORT ?? 3000);
+const asPort = Number(process.env.AS_PORT ?? 4000);
+const demo = await startFapiDemo(host, apiPort, asPort).catch((error: unknown) =>
+  exitOnListenError(error, { [apiPort]: 'PORT', [asPort]: 'AS_PORT' }),
+);
 
 console.log(`FAPI 2.0 resource server (profile 'fapi2', Express) on ${demo.apiUrl}`);
 console.log(`Embedded authorization server (oidc-provider, opaque DPoP-bound tokens) on ${demo.issuer}\n`);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -29,7 +30,8 @@ async function listen(
   listener: RequestListener,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  // Rejects with the listen error (EADDRINUSE…) instead of reporting a server that never started.
+  await once(server.listen(port, host), 'listening');
   return { server, url: `http://${host}:${(server.address() as AddressInfo).port}` };
 }
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -35,7 +36,8 @@ export async function listen(
   host: string,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer(getRequestListener(createApp(auth).fetch));
-  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  // Rejects with the listen error (EADDRINUSE…) instead of reporting a server that never started.
+  await once(server.listen(port, host), 'listening');
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
@@ -33,9 +34,9 @@ export async function listen(
   port: number,
   host: string,
 ): Promise<{ url: string; close: () => Promise<void> }> {
-  const server: Server = await new Promise((resolve) => {
-    const started = createApp(auth).listen(port, host, () => resolve(started));
-  });
+  const server: Server = createApp(auth).listen(port, host);
+  // Rejects with the listen error (EADDRINUSE…) instead of reporting a server that never started.
+  await once(server, 'listening');
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
