@@ -10,8 +10,5 @@ export default defineConfig({
     // on purpose, and the logger's own tests inject one. Keep those lines out of the run's output.
     onConsoleLog: (log, type) => !(type === 'stderr' && log.startsWith('tokenwarden: ')),
     hookTimeout: 30_000,
-    // CI also writes a JSON report, from which .ci/summary.mjs prints the pass/fail counts.
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
-    outputFile: { json: 'test-results.json' },
   },
 });
