@@ -4,9 +4,16 @@
  * not change what the next one is told.
  */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) freezeObject(value);
   return value;
+}
+
+/** Runs once per cold token: only objects recurse, so a claim set of strings costs one pass. */
+function freezeObject(value: object): void {
+  Object.freeze(value);
+  const keys = Object.keys(value);
+  for (let index = 0; index < keys.length; index += 1) {
+    const member: unknown = (value as Record<string, unknown>)[keys[index] as string];
+    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) freezeObject(member);
+  }
 }

@@ -15,7 +15,7 @@ import { checkHeader, checkType } from './header.js';
 import type { HmacKeys } from './hmac-secret.js';
 import type { KeyProvider } from './jwks/provider.js';
 import { permissionsOf, scopesOf } from './scopes.js';
-import { decodeToken } from './token.js';
+import { type DecodedToken, decodeToken } from './token.js';
 import type { ClaimsValidator, TokenResolver, VerifiedToken } from './verified-token.js';
 import type { CachedVerification, VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -71,27 +71,64 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
     return runClaimsValidator(validateClaims, result.claims, result.header).then(() => result);
   }
 
-  async function resolve(token: string): Promise<VerifiedToken> {
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new TokenError('token_malformed', 'The token is empty');
+  /**
+   * Resolves a token not recalled. With its key at hand, a signature backend that answers at once
+   * (node:crypto) and no `validateClaims`, the whole check runs synchronously and returns the result
+   * itself: no promise for the adapters to wait on. Only a key fetch, a Web Crypto verification or
+   * `validateClaims` makes it a promise. Never throws: a refusal is a rejected promise.
+   */
+  function resolve(token: string): VerifiedToken | Promise<VerifiedToken> {
+    try {
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new TokenError('token_malformed', 'The token is empty');
+      }
+      const decoded = decodeToken(token, settings.maxTokenSize);
+      const { header, claims } = decoded;
+      const alg = checkHeader(header, settings.algorithms);
+      // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
+      checkIssuer(claims, rules.issuers);
+      if (isSymmetricAlgorithm(alg)) {
+        const hmacKeys = settings.hmacKeys as HmacKeys;
+        const key = hmacKeys.currentKey(alg);
+        if (key !== undefined) return verifyWithKey(token, decoded, alg, key, undefined);
+        return hmacKeys.getKey(alg).then((fetched) => verifyWithKey(token, decoded, alg, fetched, undefined));
+      }
+      const provider = providerFor(claims.iss as string);
+      // A key already at hand is used without an await; only a first use or a refetch waits.
+      const key = provider.currentKey?.(header.kid, alg);
+      if (key !== undefined) return verifyWithKey(token, decoded, alg, key, provider);
+      return provider
+        .getKey(header.kid, alg)
+        .then((fetched) => verifyWithKey(token, decoded, alg, fetched, provider));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const { header, claims, signingInput, signature } = decodeToken(token, settings.maxTokenSize);
-    const alg = checkHeader(header, settings.algorithms);
-    // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.
-    checkIssuer(claims, rules.issuers);
-    let key: CryptoKey;
-    let provider: KeyProvider | undefined;
-    // A key already at hand is used without an await; only a first use or a refetch waits.
-    if (isSymmetricAlgorithm(alg)) {
-      const hmacKeys = settings.hmacKeys as HmacKeys;
-      key = hmacKeys.currentKey(alg) ?? (await hmacKeys.getKey(alg));
-    } else {
-      provider = providerFor(claims.iss as string);
-      key = provider.currentKey?.(header.kid, alg) ?? (await provider.getKey(header.kid, alg));
+  }
+
+  /** The signature, then the claim rules. Throws a refusal when called synchronously. */
+  function verifyWithKey(
+    token: string,
+    decoded: DecodedToken,
+    alg: Algorithm,
+    key: CryptoKey,
+    provider: KeyProvider | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    // The backend verifies the signing input and signature decoded before: the token is not parsed again.
+    const valid = verifySignature(alg, key, decoded.signingInput, decoded.signature);
+    if (typeof valid !== 'boolean') {
+      return valid.then((verified) => accept(token, decoded, alg, verified, key, provider));
     }
-    // The backend verifies the signing input and signature decoded above: the token is not parsed again.
-    let valid = verifySignature(alg, key, signingInput, signature);
-    if (typeof valid !== 'boolean') valid = await valid;
+    return accept(token, decoded, alg, valid, key, provider);
+  }
+
+  function accept(
+    token: string,
+    { header, claims }: DecodedToken,
+    alg: Algorithm,
+    valid: boolean,
+    key: CryptoKey,
+    provider: KeyProvider | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
     if (!valid) {
       // The cause is for logs: which check failed, and where.
       const cause = new Error(`The ${alg} signature does not verify (${signatureBackend} backend)`);
@@ -110,11 +147,15 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
       permissions: permissionsOf(claims),
       scheme: 'Bearer',
     });
-    if (validateClaims !== undefined) await runClaimsValidator(validateClaims, claims, header);
-    if (cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
-      cache.set({ result, key, provider, cachedAt: now });
-    }
-    return result;
+    const remember = () => {
+      if (cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
+        cache.set({ result, key, provider, cachedAt: now });
+      }
+      return result;
+    };
+    if (validateClaims !== undefined)
+      return runClaimsValidator(validateClaims, claims, header).then(remember);
+    return remember();
   }
 
   function isCurrentKey(hit: CachedVerification): boolean {

@@ -1,4 +1,12 @@
-import { createHmac, constants as cryptoConstants, KeyObject, timingSafeEqual, verify } from 'node:crypto';
+import {
+  createHmac,
+  constants as cryptoConstants,
+  KeyObject,
+  timingSafeEqual,
+  type VerifyKeyObjectInput,
+  type VerifyPublicKeyInput,
+  verify,
+} from 'node:crypto';
 import type { Algorithm } from './algorithms.js';
 import { checkKeyFitsAlgorithm, type VerifySignature } from './signature-key.js';
 import * as web from './signature-web.js';
@@ -53,20 +61,43 @@ const VERIFICATIONS: Readonly<Record<Algorithm, NodeVerification>> = {
   HS512: { hash: 'sha512' },
 };
 
-/**
- * Each Web Crypto key as a node:crypto `KeyObject`, converted once. The `CryptoKey` is the checked
- * import the key provider caches per (kid, alg) with its key set, so the `KeyObject` lives exactly as
- * long as that import, and the provider's `isCurrentKey` keeps deciding which keys are honoured.
- */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+/** A key made ready for node:crypto's `verify` under one algorithm, after its fit was checked. */
+interface PreparedKey {
+  readonly alg: Algorithm;
+  readonly hash: string | null;
+  /** The `KeyObject` itself, or with the padding, salt length or signature encoding `alg` needs. */
+  readonly key: KeyObject | VerifyKeyObjectInput | VerifyPublicKeyInput;
+  readonly secret: boolean;
+}
 
-function keyObjectOf(key: CryptoKey): KeyObject {
-  let keyObject = keyObjects.get(key);
-  if (keyObject === undefined) {
-    keyObject = KeyObject.from(key);
-    keyObjects.set(key, keyObject);
-  }
-  return keyObject;
+/**
+ * Each Web Crypto key as a node:crypto `KeyObject`, converted once, with its algorithm's settings.
+ * The `CryptoKey` is the checked import the key provider caches per (kid, alg) with its key set, so
+ * the prepared key lives exactly as long as that import, and the provider's `isCurrentKey` keeps
+ * deciding which keys are honoured. The fit of key and algorithm (RFC 8725 §3.1) is checked when a
+ * key is first prepared for an algorithm, and again whenever the algorithm differs.
+ */
+const preparedKeys = new WeakMap<CryptoKey, PreparedKey>();
+
+function preparedKeyFor(key: CryptoKey, alg: Algorithm): PreparedKey {
+  const prepared = preparedKeys.get(key);
+  if (prepared !== undefined && prepared.alg === alg) return prepared;
+  checkKeyFitsAlgorithm(key, alg);
+  const keyObject = KeyObject.from(key);
+  const { hash, padding, saltLength, dsaEncoding } = VERIFICATIONS[alg];
+  const fresh: PreparedKey = {
+    alg,
+    hash,
+    key:
+      padding !== undefined
+        ? { key: keyObject, padding, saltLength }
+        : dsaEncoding !== undefined
+          ? { key: keyObject, dsaEncoding }
+          : keyObject,
+    secret: keyObject.type === 'secret',
+  };
+  preparedKeys.set(key, fresh);
+  return fresh;
 }
 
 /**
@@ -76,29 +107,17 @@ function keyObjectOf(key: CryptoKey): KeyObject {
  * every algorithm verifies synchronously, as aws-jwt-verify and fast-jwt do.
  */
 const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
-  checkKeyFitsAlgorithm(key, alg);
-  const method = VERIFICATIONS[alg];
+  const prepared = preparedKeyFor(key, alg);
   const data = Buffer.from(signingInput, 'latin1');
   const bytes = Buffer.from(signature, 'base64url');
-  const keyObject = keyObjectOf(key);
-  if (keyObject.type === 'secret') {
-    const expected = createHmac(method.hash as string, keyObject)
+  if (prepared.secret) {
+    const expected = createHmac(prepared.hash as string, prepared.key as KeyObject)
       .update(data)
       .digest();
     return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   }
   try {
-    return verify(
-      method.hash,
-      data,
-      {
-        key: keyObject,
-        padding: method.padding,
-        saltLength: method.saltLength,
-        dsaEncoding: method.dsaEncoding,
-      },
-      bytes,
-    );
+    return verify(prepared.hash, data, prepared.key, bytes);
   } catch {
     return false;
   }

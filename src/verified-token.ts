@@ -61,10 +61,12 @@ export interface TokenResolver {
    */
   revalidate(result: VerifiedToken): VerifiedToken | Promise<VerifiedToken>;
   /**
-   * Resolves a token that was not recalled. `presented` is the request it came with, absent for
-   * `verify(token)`; a resolver that asks an authorization server may pass it on.
+   * Resolves a token that was not recalled: the result itself when nothing had to be waited for (a
+   * JWT whose key is at hand), else a promise of it. `presented` is the request it came with, absent
+   * for `verify(token)`; a resolver that asks an authorization server may pass it on. Never throws:
+   * a refusal is a rejected promise.
    */
-  resolve(token: string, presented?: PresentedToken): Promise<VerifiedToken>;
+  resolve(token: string, presented?: PresentedToken): VerifiedToken | Promise<VerifiedToken>;
 }
 
 /** The request a token came with, and the scheme it was presented under. */

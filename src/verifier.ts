@@ -121,9 +121,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (token instanceof Promise) {
         return checkSenderOnceResolved(request, scheme, reporter.whenVerified(token, recalled !== undefined));
       }
-      reporter.verified(token, true);
+      reporter.verified(token, recalled !== undefined);
       const outcome = constraint.check(request, scheme, token);
-      return outcome instanceof Promise ? challenged(outcome, scheme) : outcome;
+      if (outcome instanceof Promise) return challenged(outcome, scheme);
+      // A recalled token was recorded when first accepted; one resolved just now is recorded here.
+      return recalled === undefined ? recordAcceptance(outcome, acceptance) : outcome;
     } catch (error) {
       return Promise.reject(withChallenge(error, scheme));
     }
@@ -164,9 +166,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return Promise.reject(error);
     }
     if (recalled === undefined) {
-      const accepted = resolver
-        .resolve(token)
-        .then((result) => recordAcceptance(unboundOnly(result), acceptance));
+      const resolved = resolver.resolve(token);
+      let accepted: Promise<VerifiedToken>;
+      if (resolved instanceof Promise) {
+        accepted = resolved.then((result) => recordAcceptance(unboundOnly(result), acceptance));
+      } else {
+        try {
+          accepted = Promise.resolve(recordAcceptance(unboundOnly(resolved), acceptance));
+        } catch (error) {
+          accepted = Promise.reject(error);
+        }
+      }
       return reporter.whenVerified(accepted, false);
     }
     if (recalled.claims.cnf !== undefined) return Promise.reject(proofNeeded('cnf'));
