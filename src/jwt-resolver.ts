@@ -134,9 +134,11 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
       const cause = new Error(`The ${alg} signature does not verify (${signatureBackend} backend)`);
       throw new TokenError('signature_invalid', 'The token signature is invalid', { cause });
     }
+    // RFC 9068 §4 step 1: the type first, so an ID token or a logout token is named as what it is
+    // (type_invalid) rather than by whichever claim of it happens to differ.
+    if (settings.typ !== undefined) checkType(header, settings.typ);
     const now = claimClockReading(clock);
     checkClaims(claims, rules, now);
-    if (settings.typ !== undefined) checkType(header, settings.typ);
     // Frozen: a cached result is handed to every request presenting the same token, so one request
     // changing its claims must not change what the next one is told.
     const result: VerifiedToken = deepFreeze({

@@ -1,0 +1,11 @@
+import { createVerifier } from 'tokenwarden';
+import { createTestIssuer } from 'tokenwarden/testing';
+const alg = (process.env.ALG ?? 'RS256') as 'RS256';
+const issuer = await createTestIssuer({ algorithms: [alg] });
+const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, keySet: issuer.jwks(), cache: false });
+const tokens: string[] = [];
+for (let i = 0; i < 2000; i += 1) tokens.push(await issuer.signToken({ n: i, scope: 'read:messages write:messages' }, { alg }));
+const started = performance.now(); let ops = 0;
+while (performance.now() - started < 6000) await verifier.verify(tokens[ops++ % 2000] as string);
+console.log(((performance.now() - started) * 1000 / ops).toFixed(1), 'µs/op');
+await issuer.close();
