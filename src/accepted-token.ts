@@ -18,9 +18,15 @@ export interface AcceptingVerifier {
 
 const accepted = new WeakMap<VerifiedToken, AcceptingVerifier>();
 
-/** Records that `verifier` accepted `token`; returns `token`. */
-export function recordAcceptance(token: VerifiedToken, verifier: AcceptingVerifier): VerifiedToken {
-  accepted.set(token, verifier);
+/**
+ * Records that `verifier` accepted `token`; returns `token`. `undefined` stands for a verifier with
+ * the guards' own defaults (system clock, default tolerance, no metadata URL), which is not recorded.
+ */
+export function recordAcceptance(
+  token: VerifiedToken,
+  verifier: AcceptingVerifier | undefined,
+): VerifiedToken {
+  if (verifier !== undefined) accepted.set(token, verifier);
   return token;
 }
 

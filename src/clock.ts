@@ -6,6 +6,9 @@ import { TokenError } from './errors.js';
  */
 export const systemClock = (): number => Date.now() / 1000;
 
+/** Seconds of clock difference allowed by default, wherever a `clockTolerance` option is left out. */
+export const DEFAULT_CLOCK_TOLERANCE = 60;
+
 /**
  * The clock's reading for the claim checks. One that is not a finite number (NaN, Infinity, a string)
  * fails closed: NaN makes every time comparison false, so an expired token would pass.

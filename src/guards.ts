@@ -1,5 +1,5 @@
 import { acceptingVerifierOf } from './accepted-token.js';
-import { systemClock } from './clock.js';
+import { DEFAULT_CLOCK_TOLERANCE, systemClock } from './clock.js';
 import { setChallengeContext, TokenError } from './errors.js';
 import {
   checkKnownKeys,
@@ -130,9 +130,6 @@ const AUTHENTICATION_REQUIREMENT_KEYS = optionKeys<AuthenticationRequirement>({
   clock: true,
   clockTolerance: true,
 });
-
-/** The clock difference allowed when neither the guard nor an accepting verifier says. */
-const DEFAULT_CLOCK_TOLERANCE = 60;
 
 /**
  * RFC 9470 §3 step-up: requires the token's `acr` to be one of `acrValues` and its `auth_time` to

@@ -149,15 +149,24 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
       permissions: permissionsOf(claims),
       scheme: 'Bearer',
     });
-    const remember = () => {
-      if (cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
-        cache.set({ result, key, provider, cachedAt: now });
-      }
-      return result;
-    };
-    if (validateClaims !== undefined)
-      return runClaimsValidator(validateClaims, claims, header).then(remember);
-    return remember();
+    if (validateClaims !== undefined) {
+      return runClaimsValidator(validateClaims, claims, header).then(() =>
+        remember(result, key, provider, now),
+      );
+    }
+    return remember(result, key, provider, now);
+  }
+
+  function remember(
+    result: VerifiedToken,
+    key: CryptoKey,
+    provider: KeyProvider | undefined,
+    now: number,
+  ): VerifiedToken {
+    if (cache !== undefined && (provider === undefined || provider.isCurrentKey !== undefined)) {
+      cache.set({ result, key, provider, cachedAt: now });
+    }
+    return result;
   }
 
   function isCurrentKey(hit: CachedVerification): boolean {

@@ -5,7 +5,7 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { type Algorithm, DEFAULT_ALGORITHMS, isKnownAlgorithm, isSymmetricAlgorithm } from './algorithms.js';
-import { systemClock } from './clock.js';
+import { DEFAULT_CLOCK_TOLERANCE, systemClock } from './clock.js';
 import type { DpopOptions, ProofOfPossessionSettings } from './dpop/proof-of-possession.js';
 import type { EventListener } from './events.js';
 import type { ExtractOptions } from './extract.js';
@@ -250,9 +250,6 @@ export interface VerifierSettings {
   readonly clock: () => number;
   readonly clockTolerance: number;
 }
-
-/** Seconds of clock difference allowed by default. */
-const DEFAULT_CLOCK_TOLERANCE = 60;
 
 /**
  * Checks `options` ({@link checkVerifierOptions}, then the rules between them) and unpacks every one

@@ -1,4 +1,5 @@
 import { type AcceptingVerifier, recordAcceptance } from './accepted-token.js';
+import { DEFAULT_CLOCK_TOLERANCE, systemClock } from './clock.js';
 import { type AuthScheme, type ChallengeContext, setChallengeContext, TokenError } from './errors.js';
 import { checkTokenSyntax, findToken } from './extract.js';
 import { createIntrospectionResolver } from './introspection/introspection-resolver.js';
@@ -90,11 +91,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     protectedResource === undefined
       ? constraint.challenge
       : { ...constraint.challenge, resourceMetadata: protectedResource.url };
-  const acceptance: AcceptingVerifier = {
-    clock: settings.clock,
-    clockTolerance: settings.clockTolerance,
-    resourceMetadata: protectedResource?.url,
-  };
+  // The guards fall back to the system clock, the default tolerance and no metadata URL: a verifier
+  // with exactly those has nothing to tell them, and records nothing per accepted token.
+  const acceptance: AcceptingVerifier | undefined =
+    settings.clock === systemClock &&
+    settings.clockTolerance === DEFAULT_CLOCK_TOLERANCE &&
+    protectedResource === undefined
+      ? undefined
+      : {
+          clock: settings.clock,
+          clockTolerance: settings.clockTolerance,
+          resourceMetadata: protectedResource?.url,
+        };
 
   /**
    * The request flow: find the credentials, resolve the token, check the sender constraint (the

@@ -1,4 +1,4 @@
-import { systemClock } from '../clock.js';
+import { DEFAULT_CLOCK_TOLERANCE, systemClock } from '../clock.js';
 import { TokenError } from '../errors.js';
 import type { EventListener } from '../events.js';
 import type { FetchLimits } from '../jwks/fetch-json.js';
@@ -34,7 +34,6 @@ import {
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
-const DEFAULT_CLOCK_TOLERANCE = 60;
 
 /**
  * Creates an RFC 7662 token introspector: it asks the authorization server about a token, and
