@@ -1,7 +1,9 @@
 // Type-checks every ```ts / ```typescript block of README.md and docs/**/*.md under the project's strict
 // settings, with `tokenwarden` and its subpaths resolved to the sources (the `tokenwarden-source`
 // condition). Each block becomes its own module in .doc-snippets/ and all of them form one program.
-// A block that is deliberately a fragment opts out with the info string ```ts ignore.
+// Two info-string words change that: ```ts continued adds the block to the module of the page's
+// previous checked block (one program shown in parts), and ```ts ignore leaves a block out (a
+// fragment that cannot be made complete, said so in the text beside it).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +12,21 @@ import ts from 'typescript';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.doc-snippets');
 
+/** One module to check: a block, and the blocks marked `continued` after it. */
 interface Snippet {
   /** The Markdown file, relative to the repository root. */
   source: string;
-  /** 1-based line of the block's first code line in the Markdown file. */
+  /** 1-based line of the first block's first code line in the Markdown file. */
   firstLine: number;
-  code: string;
+  /** Where each block starts: its 0-based line in the module and its 1-based line in the Markdown file. */
+  parts: { moduleLine: number; markdownLine: number }[];
+  lines: string[];
+  blocks: number;
+}
+
+function markdownLineOf(snippet: Snippet, moduleLine: number): number {
+  const part = snippet.parts.findLast((candidate) => candidate.moduleLine <= moduleLine);
+  return (part?.markdownLine ?? snippet.firstLine) + moduleLine - (part?.moduleLine ?? 0);
 }
 
 function markdownFiles(): string[] {
@@ -36,17 +47,26 @@ const fence = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
 function snippetsOf(source: string): Snippet[] {
   const lines = readFileSync(join(root, source), 'utf8').split('\n');
   const snippets: Snippet[] = [];
-  let open: { marker: string; checked: boolean; start: number } | undefined;
+  let open: { marker: string; checked: boolean; continued: boolean; start: number } | undefined;
   for (const [index, line] of lines.entries()) {
     const match = fence.exec(line);
     if (open === undefined) {
       if (match === null) continue;
       const [, marker = '', language = '', rest = ''] = match;
       const checked = (language === 'ts' || language === 'typescript') && !/\bignore\b/.test(rest);
-      open = { marker, checked, start: index + 1 };
-    } else if (match !== null && match[1]?.startsWith(open.marker) && match[2] === '' && match[3] === '') {
+      open = { marker, checked, continued: /\bcontinued\b/.test(rest), start: index + 1 };
+    } else if (match?.[1]?.startsWith(open.marker) && match[2] === '' && match[3] === '') {
       if (open.checked) {
-        snippets.push({ source, firstLine: open.start + 1, code: lines.slice(open.start, index).join('\n') });
+        const code = lines.slice(open.start, index);
+        const previous = snippets.at(-1);
+        if (open.continued && previous !== undefined) {
+          previous.parts.push({ moduleLine: previous.lines.length, markdownLine: open.start + 1 });
+          previous.lines.push(...code);
+          previous.blocks += 1;
+        } else {
+          const parts = [{ moduleLine: 0, markdownLine: open.start + 1 }];
+          snippets.push({ source, firstLine: open.start + 1, parts, lines: code, blocks: 1 });
+        }
       }
       open = undefined;
     }
@@ -64,7 +84,7 @@ for (const snippet of snippets) {
   const file = join(outDir, name);
   // `export {}` makes every block a module of its own: its names do not clash with other blocks',
   // and top-level await is allowed.
-  writeFileSync(file, `${snippet.code}\nexport {};\n`);
+  writeFileSync(file, `${snippet.lines.join('\n')}\nexport {};\n`);
   bySnippetFile.set(file, snippet);
 }
 
@@ -85,7 +105,7 @@ for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
   const { line, character } = file.getLineAndCharacterOfPosition(diagnostic.start);
   // An error inside the sources a block imports is reported where it is.
   const source = snippet === undefined ? relative(root, file.fileName) : snippet.source;
-  const markdownLine = snippet === undefined ? line + 1 : snippet.firstLine + line;
+  const markdownLine = snippet === undefined ? line + 1 : markdownLineOf(snippet, line);
   reports.push({
     source,
     line: markdownLine,
@@ -98,7 +118,8 @@ const failures = reports.length;
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const files = new Set(snippets.map((snippet) => snippet.source)).size;
+const blocks = snippets.reduce((sum, snippet) => sum + snippet.blocks, 0);
 console.log(
-  `doc snippets: ${snippets.length} blocks in ${files} files, ${failures} error${failures === 1 ? '' : 's'} (${seconds} s)`,
+  `doc snippets: ${blocks} blocks (${snippets.length} modules) in ${files} files, ${failures} error${failures === 1 ? '' : 's'} (${seconds} s)`,
 );
 if (failures > 0) process.exitCode = 1;
