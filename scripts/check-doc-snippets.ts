@@ -45,7 +45,7 @@ function markdownFiles(): string[] {
 const fence = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/;
 
 function snippetsOf(source: string): Snippet[] {
-  const lines = readFileSync(join(root, source), 'utf8').split('\n');
+  const lines = readFileSync(join(root, source), 'utf8').split(/\r?\n/);
   const snippets: Snippet[] = [];
   let open: { marker: string; checked: boolean; continued: boolean; start: number } | undefined;
   for (const [index, line] of lines.entries()) {
