@@ -6,7 +6,7 @@ import { createVerifier } from 'tokenwarden';
 // npm run bench:memory: many distinct valid tokens through one verifier, heap measured after a forced
 // GC at intervals. The verified-token cache must keep the heap bounded by its limits however many
 // tokens go by. HS256 tokens, built by hand with node:crypto's HMAC, keep minting cheap; the verifier
-// still checks every signature through jose. Settings:
+// still checks every signature (node:crypto on Node, the #signature backend). Settings:
 //   BENCH_MEMORY_TOKENS        distinct tokens [1000000]
 //   BENCH_MEMORY_SAMPLES       heap samples over the run [20]
 //   BENCH_MEMORY_MAX_ENTRIES   the cache's maxEntries [10000, the default]
