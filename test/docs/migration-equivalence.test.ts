@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import express, { type RequestHandler } from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
@@ -10,42 +8,22 @@ import * as expressAuth from 'tokenwarden/express';
 import * as koaAuth from 'tokenwarden/koa';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, serveNode } from '../conformance/frameworks.js';
 
 // The before and after set-ups of docs/migrating/express-oauth2-jwt-bearer.md and koa-jwt.md, each
 // serving /api/private and /api/private-scoped, sent the same tokens over HTTP: every token gets
 // the same status from both, except where the pages say tokenwarden is stricter or more lenient.
 
-const HOST = '127.0.0.1';
-
-interface Running {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function listen(start: (done: () => void) => Server): Promise<Running> {
-  const server = await new Promise<Server>((resolve) => {
-    const started = start(() => resolve(started));
-  });
-  return {
-    url: `http://${HOST}:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function expressApp(checkJwt: RequestHandler, needsReadMessages: RequestHandler): Promise<Running> {
+function expressApp(checkJwt: RequestHandler, needsReadMessages: RequestHandler): Promise<RunningServer> {
   const app = express();
   // Express's default error handler prints each error it answers, unless its env is 'test'.
   app.set('env', 'test');
   app.get('/api/private', checkJwt, (_req, res) => res.json({ ok: true }));
   app.get('/api/private-scoped', checkJwt, needsReadMessages, (_req, res) => res.json({ ok: true }));
-  return listen((done) => app.listen(0, HOST, done));
+  return serveNode(app);
 }
 
-function koaApp(checkJwt: Middleware, needsReadMessages: Middleware): Promise<Running> {
+function koaApp(checkJwt: Middleware, needsReadMessages: Middleware): Promise<RunningServer> {
   const app = new Koa();
   const router = new Router();
   router.get('/api/private', checkJwt, (ctx) => {
@@ -55,7 +33,7 @@ function koaApp(checkJwt: Middleware, needsReadMessages: Middleware): Promise<Ru
     ctx.body = { ok: true };
   });
   app.use(router.routes());
-  return listen((done) => app.listen(0, HOST, done));
+  return serveNode(app.callback());
 }
 
 /** How to send each kind of token, built once the issuer runs. */
@@ -104,11 +82,15 @@ async function statusOf(url: string, authorization: string | undefined): Promise
   return response.status;
 }
 
-function runTable(name: string, setUp: (issuer: TestIssuer) => Promise<[Running, Running]>, rows: Row[]) {
+function runTable(
+  name: string,
+  setUp: (issuer: TestIssuer) => Promise<[RunningServer, RunningServer]>,
+  rows: Row[],
+) {
   describe(name, () => {
     let issuer: TestIssuer;
-    let before: Running;
-    let after: Running;
+    let before: RunningServer;
+    let after: RunningServer;
     beforeAll(async () => {
       issuer = await createTestIssuer();
       [before, after] = await setUp(issuer);
