@@ -1,10 +1,11 @@
-// Runs the core and the Hono adapter on a non-Node runtime (`npm run test:runtimes`): no Node API may be
-// needed for verifying tokens, DPoP proofs or answering errors. Prints a pass/fail count; exits 1 on
-// any failure.
+// Runs the core and the Hono adapter on a non-Node runtime (`npm run test:runtimes`: Bun and Deno): no
+// Node API may be needed for verifying tokens, DPoP proofs or answering errors, and the `#signature`
+// import must pick the Web Crypto backend. Prints a pass/fail count; exits 1 on any failure.
 import { Hono } from 'hono';
 import { base64url, CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createIntrospector, createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
 import { jwtAuth, requireScope, type TokenwardenEnv } from 'tokenwarden/hono';
+import { signatureBackend } from '#signature';
 import { NOW } from '../support/clock.js';
 
 const ISSUER = 'https://issuer.example.test/';
@@ -47,6 +48,25 @@ for (const alg of Object.keys(signers)) {
     assert(auth.scopes.includes('read:messages'), 'scopes missing');
   });
 }
+
+await check('picks the Web Crypto signature backend (the #signature import)', async () => {
+  assert(signatureBackend === 'web', `got the ${signatureBackend} backend`);
+});
+
+await check('refuses a token whose signature does not verify with signature_invalid', async () => {
+  const token = await sign(signers.ES256 as CryptoKey, { alg: 'ES256', kid: 'ES256' }, claims);
+  const [header, payload] = token.split('.');
+  const other = await sign(
+    signers.ES256 as CryptoKey,
+    { alg: 'ES256', kid: 'ES256' },
+    { ...claims, sub: 'x' },
+  );
+  const outcome = await verifier.verify(`${header}.${payload}.${other.split('.')[2]}`).then(
+    () => 'accepted',
+    (error: unknown) => (error instanceof TokenError ? error.code : 'other'),
+  );
+  assert(outcome === 'signature_invalid', `got ${outcome}`);
+});
 
 await check('refuses an expired token with token_expired', async () => {
   const token = await sign(
@@ -139,9 +159,12 @@ await check('introspects an opaque token (RFC 7662) through the Hono adapter, no
   assert(inactive.status === 401, `inactive: ${inactive.status}`);
 });
 
-const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : 'node';
+// Bun and Deno both set navigator.userAgent (`Bun/1.x`, `Deno/2.x`); Node 20 has no navigator.
+const runtime = globalThis.navigator?.userAgent ?? `Node.js/${process.versions.node}`;
 for (const { name, ok, detail } of results)
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
 const failed = results.filter((result) => !result.ok).length;
-console.log(`${runtime}: ${results.length - failed} passed, ${failed} failed`);
+console.log(
+  `${runtime} (${signatureBackend} signature backend): ${results.length - failed} passed, ${failed} failed`,
+);
 if (failed > 0) process.exit(1);
