@@ -19,11 +19,14 @@ export interface FetchedJson {
 export class FetchFailure extends Error {
   /** Seconds the server asked us to wait (`Retry-After` on a 429 or 503), when it said. */
   readonly retryAfter: number | undefined;
+  /** The HTTP status of an answer that was refused for its status; `undefined` when there was none. */
+  readonly status: number | undefined;
 
-  constructor(message: string, retryAfter?: number, cause?: unknown) {
+  constructor(message: string, retryAfter?: number, cause?: unknown, status?: number) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'FetchFailure';
     this.retryAfter = retryAfter;
+    this.status = status;
   }
 }
 
@@ -70,7 +73,12 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
         response.status === 429 || response.status === 503
           ? parseRetryAfter(response.headers.get('retry-after'))
           : undefined;
-      throw new FetchFailure(`unexpected HTTP status ${response.status}`, retryAfter);
+      throw new FetchFailure(
+        `unexpected HTTP status ${response.status}`,
+        retryAfter,
+        undefined,
+        response.status,
+      );
     }
     const text = await readLimited(response, limits.maxBytes);
     let body: unknown;
@@ -142,13 +150,18 @@ export async function postForResponse(
     const { status } = response;
     if (response.redirected || (status >= 300 && status < 400) || status === 0) {
       discardBody(response.body);
-      throw new FetchFailure(`endpoint answered with a redirect (HTTP ${status}), which is not followed`);
+      throw new FetchFailure(
+        `endpoint answered with a redirect (HTTP ${status}), which is not followed`,
+        undefined,
+        undefined,
+        status,
+      );
     }
     if (status !== 200 && (status < 400 || status > 499 || status === 429)) {
       discardBody(response.body);
       const retryAfter =
         status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
-      throw new FetchFailure(`unexpected HTTP status ${status}`, retryAfter);
+      throw new FetchFailure(`unexpected HTTP status ${status}`, retryAfter, undefined, status);
     }
     const text = await readLimited(response, limits.maxBytes);
     const contentType =
