@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { normaliseHttpUri } from '../src/dpop/htu.js';
 import { type CheckReport, type ExplainReport, explain, relative } from './explain.js';
+import type { DpopRequest } from './explain-dpop.js';
 
-const USAGE = `Usage: tokenwarden explain <token | -> --issuer <url> --audience <aud> [--jwks-uri <url>] [--scope <scope>] [--json]
+const USAGE = `Usage: tokenwarden explain <token | -> --issuer <url> --audience <aud> [--jwks-uri <url>] [--scope <scope>]
+                           [--dpop <proof> --method <method> --url <url> [--nonce <nonce>]] [--json]
 
 Explains why tokenwarden accepts or refuses an access token: decodes it, fetches the issuer's
 discovery document and key set, and runs every check of the verifier.
@@ -11,6 +14,10 @@ discovery document and key set, and runs every check of the verifier.
   --audience   this API's audience (repeatable)
   --jwks-uri   the key set URL, instead of discovery
   --scope      a scope the route requires (repeatable)
+  --dpop       the DPoP header sent with the token (RFC 9449), checked against it
+  --method     with --dpop: the request's method
+  --url        with --dpop: the request's URL, as the client addressed it
+  --nonce      with --dpop: the nonce the API requires (its DPoP-Nonce), when it requires one
   --json       a JSON report instead of text
 Exit code: 0 valid, 1 rejected, 2 could not check.`;
 
@@ -52,6 +59,10 @@ function parseExplainArgs(args: readonly string[]) {
       audience: { type: 'string', multiple: true },
       'jwks-uri': { type: 'string' },
       scope: { type: 'string', multiple: true },
+      dpop: { type: 'string' },
+      method: { type: 'string' },
+      url: { type: 'string' },
+      nonce: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -61,6 +72,7 @@ function parseExplainArgs(args: readonly string[]) {
   if (values.issuer === undefined) throw new Error('--issuer is required');
   if (values.audience === undefined) throw new Error('--audience is required');
   return {
+    dpop: dpopRequest(values),
     token,
     issuers: values.issuer,
     audiences: values.audience,
@@ -68,6 +80,24 @@ function parseExplainArgs(args: readonly string[]) {
     scopes: (values.scope ?? []).flatMap((scope) => scope.split(' ')).filter((scope) => scope !== ''),
     json: values.json === true,
   };
+}
+
+/** --dpop with the request it came with; --method, --url and --nonce belong to it. */
+function dpopRequest(values: {
+  dpop?: string | undefined;
+  method?: string | undefined;
+  url?: string | undefined;
+  nonce?: string | undefined;
+}): DpopRequest | undefined {
+  const { dpop, method, url, nonce } = values;
+  if (dpop === undefined) {
+    if (method !== undefined || url !== undefined || nonce !== undefined)
+      throw new Error('--method, --url and --nonce go with --dpop');
+    return undefined;
+  }
+  if (method === undefined || url === undefined) throw new Error('--dpop needs --method and --url');
+  if (normaliseHttpUri(url) === undefined) throw new Error('--url must be an absolute http(s) URL');
+  return { proof: dpop.trim(), method, url, nonce };
 }
 
 async function readStdin(): Promise<string> {
@@ -98,6 +128,7 @@ function formatReport(report: ExplainReport, now: number): string {
     }
   }
   for (const time of report.times) lines.push(`  ${time.claim.padEnd(7)} ${time.iso} (${time.relative})`);
+  if (report.proof !== undefined) lines.push(...formatProof(report.proof, now));
   if (report.fetches.length > 0) {
     lines.push('', 'Keys:');
     for (const fetched of report.fetches) {
@@ -118,6 +149,19 @@ function formatReport(report: ExplainReport, now: number): string {
         : yellow(`NOT CHECKED (${report.code}): the keys could not be had`);
   lines.push(verdict, '');
   return lines.join('\n');
+}
+
+function formatProof(proof: NonNullable<ExplainReport['proof']>, now: number): string[] {
+  const lines = ['', 'DPoP proof:'];
+  lines.push(`  header  alg=${String(proof.alg ?? '(unread)')} typ=${String(proof.typ ?? '(none)')}`);
+  if (proof.thumbprint !== undefined) lines.push(`  jkt     ${proof.thumbprint}`);
+  const claims = proof.claims;
+  if (claims !== undefined) {
+    lines.push(`  htm     ${JSON.stringify(claims.htm)}`, `  htu     ${JSON.stringify(claims.htu)}`);
+    lines.push(`  iat     ${new Date(claims.iat * 1000).toISOString()} (${relative(claims.iat, now)})`);
+    if (claims.nonce !== undefined) lines.push(`  nonce   ${JSON.stringify(claims.nonce)}`);
+  }
+  return lines;
 }
 
 function formatCheck(check: CheckReport, now: number): string[] {
