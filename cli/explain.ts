@@ -10,7 +10,6 @@ import {
   checkNotBefore,
   checkTokenUse,
 } from '../src/claims.js';
-import type { TokenErrorDetail } from '../src/error-detail.js';
 import { TokenError } from '../src/errors.js';
 import { checkHeader } from '../src/header.js';
 import { discoveryUrls } from '../src/jwks/discovery.js';
