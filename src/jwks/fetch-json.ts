@@ -13,6 +13,8 @@ export interface FetchedJson {
   readonly body: unknown;
   /** `Cache-Control: max-age` in seconds; 0 for `no-store`/`no-cache`; `undefined` when absent. */
   readonly maxAge: number | undefined;
+  /** The response's headers, for diagnostics (`tokenwarden keys` shows the cache headers). */
+  readonly headers: Headers;
 }
 
 /** A fetch that failed; `message` is short and safe to log. */
@@ -87,7 +89,7 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
     } catch {
       throw new FetchFailure('response is not JSON');
     }
-    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')) };
+    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')), headers: response.headers };
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
