@@ -332,6 +332,8 @@ class RemoteKeyProvider implements KeyProvider {
         detail: {
           uri: failure?.uri ?? this.#uriForEvents(),
           reason: failure?.reason ?? 'no key set fetched yet',
+          ...(failure?.error instanceof FetchFailure &&
+            failure.error.status !== undefined && { status: failure.error.status }),
         },
       });
     }
