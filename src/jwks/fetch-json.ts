@@ -172,7 +172,7 @@ export async function postForResponse(
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
-    throw new FetchFailure('network error');
+    throw new FetchFailure(networkErrorMessage(error), undefined, error);
   } finally {
     clearTimeout(timer);
   }

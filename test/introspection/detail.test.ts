@@ -95,7 +95,7 @@ describe('TokenError.detail of introspection refusals (RFC 7662)', () => {
       clientAuthentication: { method: 'client_secret_basic', clientSecret: CLIENT_SECRET },
     });
     const error = await expectRejection(introspector.introspect(OPAQUE), 'introspection_unavailable');
-    expect(error.detail).toEqual({ uri: endpoint, reason: 'network error' });
+    expect(error.detail).toEqual({ uri: endpoint, reason: 'network error (ECONNREFUSED)' });
     expect(error.cause).toMatchObject({ name: 'FetchFailure' });
   });
 });
