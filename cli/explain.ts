@@ -10,12 +10,23 @@ import {
   checkNotBefore,
   checkTokenUse,
 } from '../src/claims.js';
-import type { TokenErrorDetail } from '../src/error-detail.js';
 import { TokenError } from '../src/errors.js';
 import { checkHeader } from '../src/header.js';
 import { discoveryUrls } from '../src/jwks/discovery.js';
+import { fromWebRequest } from '../src/request.js';
 import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from '../src/token.js';
 import { createVerifier } from '../src/verifier.js';
+import { type CheckReport, failed, messageOf, passed, relative, rule } from './explain-checks.js';
+import {
+  boundWithoutProof,
+  type DpopRequest,
+  explainProof,
+  givenNonce,
+  type ProofSummary,
+} from './explain-dpop.js';
+
+export type { CheckReport } from './explain-checks.js';
+export { relative } from './explain-checks.js';
 
 /**
  * `tokenwarden explain`: why a verifier configured with these options accepts or refuses a token.
@@ -28,6 +39,8 @@ export interface ExplainOptions {
   readonly audiences: readonly string[];
   readonly jwksUri?: string | undefined;
   readonly scopes: readonly string[];
+  /** The DPoP proof sent with the token, and the request it was sent with. */
+  readonly dpop?: DpopRequest | undefined;
   /** Seconds since the epoch. */
   readonly now: number;
 }
@@ -37,17 +50,6 @@ export interface FetchReport {
   readonly url: string;
   readonly status: number | string;
   readonly note?: string | undefined;
-}
-
-/** One check, passed or failed, with its evidence and a likely fix. */
-export interface CheckReport {
-  readonly name: string;
-  readonly ok: boolean;
-  /** The verifier stopped before this check (an issuer refused before its keys are fetched). */
-  readonly skipped?: boolean | undefined;
-  readonly message: string;
-  readonly detail?: TokenErrorDetail | undefined;
-  readonly hints: readonly string[];
 }
 
 export interface ExplainReport {
@@ -60,6 +62,8 @@ export interface ExplainReport {
   readonly claims?: AccessTokenClaims | undefined;
   readonly times: readonly { readonly claim: string; readonly iso: string; readonly relative: string }[];
   readonly fetches: readonly FetchReport[];
+  /** With --dpop: what the proof holds (never its text, signature or key). */
+  readonly proof?: ProofSummary | undefined;
   readonly checks: readonly CheckReport[];
 }
 
@@ -171,6 +175,15 @@ export async function explain(options: ExplainOptions): Promise<ExplainReport> {
     ),
   );
   checks.push(keyCheck(code, error));
+  let proof: ProofSummary | undefined;
+  if (options.dpop !== undefined) {
+    const explained = await explainProof(options.dpop, token, claims, now, CLOCK_TOLERANCE);
+    checks.push(...explained.checks);
+    proof = explained.proof;
+  } else {
+    const bound = boundWithoutProof(claims);
+    if (bound !== undefined) checks.push(bound);
+  }
   if (options.scopes.length > 0) checks.push(scopeCheck(claims, options.scopes));
 
   const times = (['iat', 'nbf', 'exp', 'auth_time'] as const)
@@ -188,6 +201,7 @@ export async function explain(options: ExplainOptions): Promise<ExplainReport> {
     claims,
     times,
     fetches,
+    proof,
     checks,
   };
 }
@@ -203,11 +217,22 @@ async function verdictOf(options: ExplainOptions): Promise<{
     audience: options.audiences,
     ...(options.jwksUri === undefined ? {} : { jwksUri: options.jwksUri }),
     clock: () => options.now,
+    clockTolerance: CLOCK_TOLERANCE,
     cache: false,
     logger: false,
+    ...(options.dpop?.nonce !== undefined && { dpop: { nonces: givenNonce(options.dpop.nonce) } }),
   });
   try {
-    await verifier.verify(options.token);
+    const { dpop } = options;
+    if (dpop === undefined) await verifier.verify(options.token);
+    else {
+      // The request the API saw: its URL as the client addressed it, the token under DPoP, the proof.
+      const request = new Request(dpop.url, {
+        method: dpop.method,
+        headers: { authorization: `DPoP ${options.token}`, dpop: dpop.proof },
+      });
+      await verifier.authenticate(fromWebRequest(request));
+    }
     return { verdict: 'valid', code: undefined, error: undefined };
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
@@ -272,22 +297,6 @@ async function getJson(url: string): Promise<{ status: number | string; body: un
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause?.code;
     return { status: typeof cause === 'string' ? cause : 'network error', body: undefined };
-  }
-}
-
-function rule(
-  name: string,
-  check: () => void,
-  success: string,
-  extraHints: readonly string[] = [],
-): CheckReport {
-  try {
-    check();
-    return passed(name, success);
-  } catch (error) {
-    const detail = error instanceof TokenError ? error.detail : undefined;
-    const hints = [...(detail?.hint === undefined ? [] : [detail.hint]), ...extraHints];
-    return failed(name, messageOf(error), detail, hints);
   }
 }
 
@@ -383,38 +392,4 @@ function scopeCheck(claims: AccessTokenClaims, required: readonly string[]): Che
       ? ['The token has neither scope nor scp: request the scopes in the authorization request']
       : [],
   );
-}
-
-function passed(name: string, message: string): CheckReport {
-  return { name, ok: true, message, hints: [] };
-}
-
-function failed(
-  name: string,
-  message: string,
-  detail: TokenErrorDetail | undefined,
-  hints: readonly string[],
-): CheckReport {
-  return { name, ok: false, message, detail, hints };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** `in 2 h`, `3 h ago`: how far a NumericDate is from now. */
-export function relative(value: unknown, now: number): string {
-  if (typeof value !== 'number') return 'never (no exp)';
-  const seconds = Math.round(value - now);
-  const size = Math.abs(seconds);
-  if (size < 2) return 'just now';
-  const amount =
-    size < 120
-      ? `${size} s`
-      : size < 7200
-        ? `${Math.round(size / 60)} min`
-        : size < 172_800
-          ? `${Math.round(size / 3600)} h`
-          : `${Math.round(size / 86_400)} d`;
-  return seconds >= 0 ? `in ${amount}` : `${amount} ago`;
 }

@@ -20,10 +20,15 @@ export interface TokenErrorDetail {
   readonly kid?: string | undefined;
   /** For `key_not_found`: the `kid`s of the key set in hand (at most 20). */
   readonly availableKids?: readonly string[];
-  /** For `jwks_unavailable`: the key set (or discovery) URL. */
+  /**
+   * For `jwks_unavailable`: the key set (or discovery) URL; for `introspection_unavailable` and
+   * `token_inactive`: the introspection endpoint (or the issuer, before discovery found it).
+   */
   readonly uri?: string;
-  /** For `jwks_unavailable`: why the last fetch failed. */
+  /** For `jwks_unavailable` and `introspection_unavailable`: why the last fetch failed. */
   readonly reason?: string;
+  /** For `jwks_unavailable` and `introspection_unavailable`: the HTTP status answered, when one was. */
+  readonly status?: number;
   /** A likely fix, when the failure has a well-known cause (a trailing slash, an ID token...). */
   readonly hint?: string;
 }

@@ -85,8 +85,8 @@ function byteLength(value: unknown): number | undefined {
   return decode(value)?.length;
 }
 
-/** Bit length of a big-endian unsigned integer in base64url; 0 when unreadable or zero. */
-function bitLength(value: unknown): number {
+/** Bit length of a big-endian unsigned integer in base64url (an RSA `n`); 0 when unreadable or zero. */
+export function bitLength(value: unknown): number {
   const bytes = significantBytes(value);
   if (bytes === undefined || bytes.length === 0) return 0;
   return (bytes.length - 1) * 8 + (32 - Math.clz32(bytes[0] as number));

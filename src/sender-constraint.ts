@@ -64,7 +64,14 @@ export function createSenderConstraint(settings: ProofOfPossessionSettings): Sen
  */
 function bearerRefusal(token: VerifiedToken): TokenError {
   if (boundThumbprintOf(token.claims) !== undefined) {
-    return new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token');
+    return new TokenError('dpop_binding_mismatch', 'A DPoP-bound access token was sent as a Bearer token', {
+      detail: {
+        claim: 'cnf.jkt',
+        expected: 'Authorization: DPoP with a DPoP proof header',
+        actual: 'Authorization: Bearer',
+        hint: 'The token is DPoP-bound (cnf.jkt): the client must send Authorization: DPoP <token> and a DPoP header with a proof signed by its key',
+      },
+    });
   }
   return new TokenError(
     'dpop_binding_mismatch',

@@ -1,5 +1,6 @@
 import { base64url } from 'jose';
 import type { AccessTokenClaims } from '../claims.js';
+import { type TokenErrorDetail, tokenValue } from '../error-detail.js';
 import { TokenError } from '../errors.js';
 
 /**
@@ -26,11 +27,35 @@ export function boundThumbprintOf(claims: AccessTokenClaims): string | undefined
 export function checkDpopBinding(claims: AccessTokenClaims, thumbprint: string): void {
   const jkt = boundThumbprintOf(claims);
   if (jkt === undefined) {
-    throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
+    throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key', {
+      detail: NOT_BOUND,
+    });
   }
   if (jkt === '' || jkt !== thumbprint) {
-    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+    throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key', {
+      detail: jktMismatch(jkt, thumbprint),
+    });
   }
+}
+
+/** The evidence of a token sent under `DPoP` that has no `cnf.jkt`. */
+export const NOT_BOUND: TokenErrorDetail = Object.freeze({
+  claim: 'cnf.jkt',
+  actual: 'absent',
+  hint: 'A Bearer token was sent under the DPoP scheme: send it as Authorization: Bearer, or have the authorization server bind it (a DPoP header at the token endpoint)',
+});
+
+/**
+ * The evidence of a proof by another key than the token's: both thumbprints (hashes of public keys,
+ * nothing secret).
+ */
+export function jktMismatch(jkt: string, thumbprint: string): TokenErrorDetail {
+  return {
+    claim: 'cnf.jkt',
+    expected: jkt === '' ? 'absent or not a string' : tokenValue(jkt),
+    actual: thumbprint,
+    hint: 'The proof was signed by another key than the one the token was issued for: the client must sign proofs with the key it sent to the token endpoint',
+  };
 }
 
 /**

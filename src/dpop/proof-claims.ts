@@ -1,3 +1,4 @@
+import { type TokenErrorDetail, tokenValue } from '../error-detail.js';
 import { TokenError } from '../errors.js';
 import { accessTokenHash } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
@@ -68,11 +69,31 @@ function checkClaimTypes(claims: Record<string, unknown>): DpopProofClaims {
 export function checkRequest(claims: DpopProofClaims, method: string, requestUri: string): void {
   // RFC 9110 §9.1: methods are case-sensitive.
   if (claims.htm !== method) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another HTTP method', {
+      detail: { claim: 'htm', expected: method, actual: tokenValue(claims.htm) },
+    });
   }
-  if (normaliseHttpUri(claims.htu) !== requestUri) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another URI');
+  const htu = normaliseHttpUri(claims.htu);
+  if (htu !== requestUri) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another URI', {
+      detail: {
+        claim: 'htu',
+        expected: requestUri,
+        actual: tokenValue(claims.htu),
+        hint: htuHint(htu, requestUri),
+      },
+    });
   }
+}
+
+/** Why a proof's `htu` (normalised, or `undefined` when it is no http(s) URI) misses this request's URI. */
+function htuHint(htu: string | undefined, requestUri: string): string {
+  if (htu === undefined) return "The proof's htu is not an absolute http(s) URI without user information";
+  const [proofOrigin, requestOrigin] = [new URL(htu).origin, new URL(requestUri).origin];
+  if (proofOrigin !== requestOrigin) {
+    return `The proof's htu names ${proofOrigin}, this API sees ${requestOrigin}: behind a proxy or load balancer, configure dpop.trustedProxies (or dpop.publicBaseUrl) so the public URL is used`;
+  }
+  return 'The proof was made for another path: a path prefix stripped by a proxy (configure dpop.publicBaseUrl with it), or a proof reused for another route';
 }
 
 /**
@@ -87,19 +108,51 @@ export function checkProofAge(claims: DpopProofClaims, now: number, window: numb
       "The DPoP proof's iat cannot be checked: no server clock reading",
     );
   }
-  if (claims.iat < now - window) throw new TokenError('dpop_proof_invalid', 'The DPoP proof is too old');
-  if (claims.iat > now + window) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was issued in the future');
+  if (claims.iat < now - window) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof is too old', {
+      detail: {
+        ...proofTimeDetail(claims.iat, now, window),
+        hint: 'The client must make a new proof for every request; a proof older than the window is refused (or the clocks differ)',
+      },
+    });
   }
+  if (claims.iat > now + window) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was issued in the future', {
+      detail: {
+        ...proofTimeDetail(claims.iat, now, window),
+        hint: "The client's clock runs ahead of this server's: sync both with NTP, or raise clockTolerance",
+      },
+    });
+  }
+}
+
+/** `clockTolerance` is the whole window allowed each way: `iatWindow` plus the clock tolerance. */
+function proofTimeDetail(iat: number, now: number, window: number): TokenErrorDetail {
+  return { claim: 'iat', actual: iat, now, clockTolerance: window };
 }
 
 /** §4.3 check 10 and §7.1: the proof was made for this access token. */
 export async function checkAccessTokenHash(claims: DpopProofClaims, accessToken: string): Promise<void> {
   if (typeof claims.ath !== 'string') {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no ath claim');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof has no ath claim', {
+      detail: {
+        claim: 'ath',
+        actual: 'absent',
+        hint: 'A proof sent with an access token must carry ath, the hash of that token (RFC 9449 §4.2)',
+      },
+    });
   }
-  if (claims.ath !== (await accessTokenHash(accessToken))) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another access token');
+  // The hash, not the token: it names the token without revealing it.
+  const expected = await accessTokenHash(accessToken);
+  if (claims.ath !== expected) {
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof was made for another access token', {
+      detail: {
+        claim: 'ath',
+        expected,
+        actual: tokenValue(claims.ath),
+        hint: 'The proof was made for another access token: after a refresh, make proofs with the new token',
+      },
+    });
   }
 }
 
@@ -109,7 +162,14 @@ export async function checkNonce(claims: DpopProofClaims, nonces: DpopNonces): P
   if (status === 'current') return undefined;
   const current = await nonces.current();
   if (status === 'previous') return current;
-  const message =
-    claims.nonce === undefined ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
-  throw new TokenError('dpop_nonce_required', message, { nonce: current });
+  const missing = claims.nonce === undefined;
+  const message = missing ? 'The DPoP proof must carry a nonce' : 'The DPoP proof nonce is stale';
+  throw new TokenError('dpop_nonce_required', message, {
+    nonce: current,
+    detail: {
+      claim: 'nonce',
+      actual: missing ? 'absent' : tokenValue(claims.nonce),
+      hint: 'This API requires a server nonce: the client must retry with the DPoP-Nonce header of the 401 as the proof nonce (RFC 9449 §8)',
+    },
+  });
 }

@@ -8,6 +8,7 @@ import {
 } from 'jose';
 import { type AsymmetricAlgorithm, keyFitsAlgorithm } from '../algorithms.js';
 import { isCompactJws } from '../compact-jws.js';
+import { tokenValue } from '../error-detail.js';
 import { TokenError } from '../errors.js';
 import { hasPrivateKeyMembers, publicKeyProblem } from '../key-bounds.js';
 
@@ -54,12 +55,24 @@ export function checkProofHeader(proof: string, allowed: ReadonlySet<AsymmetricA
   }
   // Check 4: the media type is compared exactly; RFC 9449 registers only `dpop+jwt`.
   if (header.typ !== 'dpop+jwt') {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof typ is not dpop+jwt', {
+      detail: {
+        claim: 'typ',
+        expected: 'dpop+jwt',
+        actual: header.typ === undefined ? 'absent' : tokenValue(header.typ),
+      },
+    });
   }
   // Check 5: asymmetric and allowed; `none` and HS* can never be in the set.
   const alg = header.alg;
   if (typeof alg !== 'string' || !allowed.has(alg as AsymmetricAlgorithm)) {
-    throw new TokenError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept');
+    throw new TokenError('dpop_proof_invalid', 'The DPoP proof uses an algorithm this API does not accept', {
+      detail: {
+        claim: 'alg',
+        expected: [...allowed],
+        actual: alg === undefined ? 'absent' : tokenValue(alg),
+      },
+    });
   }
   // RFC 7515 §4.1.11: tokenwarden understands no extension, so none may be critical.
   if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) {

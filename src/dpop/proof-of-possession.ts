@@ -4,7 +4,7 @@ import { type EventListener, emit } from '../events.js';
 import { checkKnownKeys, optionalStringList, optionKeys, optionsObject } from '../option-checks.js';
 import type { ResourceRequest } from '../request.js';
 import type { VerifiedToken } from '../verified-token.js';
-import { boundThumbprintOf } from './binding.js';
+import { boundThumbprintOf, NOT_BOUND } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import {
   buildProofVerifier,
@@ -93,7 +93,9 @@ export function createProofOfPossessionCheck(settings: ProofOfPossessionSettings
   async function check(request: ResourceRequest, token: VerifiedToken): Promise<VerifiedToken> {
     const bound = boundThumbprintOf(token.claims);
     if (bound === undefined) {
-      throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key');
+      throw new TokenError('dpop_binding_mismatch', 'The access token is not bound to a DPoP key', {
+        detail: NOT_BOUND,
+      });
     }
     // A proof checks the key binding only; a second binding (RFC 8705 x5t#S256) would go unchecked.
     if (Object.keys(token.claims.cnf as object).some((method) => method !== 'jkt')) {

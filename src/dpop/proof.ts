@@ -13,6 +13,7 @@ import {
   optionKeys,
   optionsObject,
 } from '../option-checks.js';
+import { jktMismatch } from './binding.js';
 import { normaliseHttpUri } from './htu.js';
 import type { DpopNonces } from './nonce.js';
 import {
@@ -234,7 +235,9 @@ export function buildProofVerifier(
     // token's cnf.jkt first, so a hostile or foreign key costs a hash, never a signature check.
     const thumbprint = await thumbprintOf(jwk);
     if (request.boundThumbprint !== undefined && request.boundThumbprint !== thumbprint) {
-      throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key');
+      throw new TokenError('dpop_binding_mismatch', 'The access token is bound to a different DPoP key', {
+        detail: jktMismatch(request.boundThumbprint, thumbprint),
+      });
     }
     const claims = readProofClaims(await verifyProofSignature(proof, jwk, alg));
     checkRequest(claims, request.method, requestUri);
@@ -244,7 +247,12 @@ export function buildProofVerifier(
     // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.
     const replayKey = await replayKeyOf(thumbprint, requestUri, claims.jti);
     if (!(await recordProof(replayStore, replayKey, claims.iat + window, replayStoreTimeoutMs))) {
-      throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used');
+      throw new TokenError('dpop_proof_invalid', 'The DPoP proof was already used', {
+        detail: {
+          claim: 'jti',
+          hint: 'A proof is good for one request: the client must make a new one, with a new jti, each time',
+        },
+      });
     }
     return { thumbprint, jwk, header, claims, nextNonce };
   };

@@ -1,5 +1,6 @@
 import { type AccessTokenClaims, checkClaimTypes } from '../claims.js';
 import { deepFreeze } from '../deep-freeze.js';
+import { tokenValue } from '../error-detail.js';
 import { TokenError } from '../errors.js';
 import { IntrospectionFailure } from './failure.js';
 import type { IntrospectionAnswer } from './introspected-token.js';
@@ -57,13 +58,17 @@ export function checkIntrospectedClaims(members: Readonly<Record<string, unknown
   checkClaimTypes(members as AccessTokenClaims);
   for (const name of STRING_MEMBERS) {
     if (Object.hasOwn(members, name) && typeof members[name] !== 'string') {
-      throw new TokenError('claim_invalid', `The token's ${name} claim is not a string`);
+      throw new TokenError('claim_invalid', `The token's ${name} claim is not a string`, {
+        detail: { claim: name, expected: 'string', actual: tokenValue(members[name]) },
+      });
     }
   }
   for (const name of DATE_MEMBERS) {
     const value = members[name];
     if (Object.hasOwn(members, name) && (typeof value !== 'number' || !Number.isFinite(value))) {
-      throw new TokenError('claim_invalid', `The token's ${name} claim is not a number`);
+      throw new TokenError('claim_invalid', `The token's ${name} claim is not a number`, {
+        detail: { claim: name, expected: 'NumericDate', actual: tokenValue(value) },
+      });
     }
   }
   const { aud, cnf, token_type: tokenType } = members;
@@ -72,13 +77,24 @@ export function checkIntrospectedClaims(members: Readonly<Record<string, unknown
     typeof aud !== 'string' &&
     !(Array.isArray(aud) && aud.every((value) => typeof value === 'string'))
   ) {
-    throw new TokenError('claim_invalid', "The token's aud claim is not a string or a list of strings");
+    throw new TokenError('claim_invalid', "The token's aud claim is not a string or a list of strings", {
+      detail: { claim: 'aud', expected: 'string or array of strings', actual: tokenValue(aud) },
+    });
   }
   if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) {
-    throw new TokenError('claim_invalid', "The token's cnf claim is not an object");
+    throw new TokenError('claim_invalid', "The token's cnf claim is not an object", {
+      detail: { claim: 'cnf', expected: 'object', actual: tokenValue(cnf) },
+    });
   }
   if (typeof tokenType === 'string' && !ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase())) {
-    throw new TokenError('type_invalid', 'The token is not an access token');
+    throw new TokenError('type_invalid', 'The token is not an access token', {
+      detail: {
+        claim: 'token_type',
+        expected: [...ACCESS_TOKEN_TYPES],
+        actual: tokenValue(tokenType),
+        hint: 'A refresh token or ID token was sent instead of the access token',
+      },
+    });
   }
   return deepFreeze({ ...members }) as AccessTokenClaims;
 }

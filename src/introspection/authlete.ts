@@ -124,7 +124,9 @@ export function createAuthleteIntrospector(options: AuthleteIntrospectorOptions)
         response.status,
       );
     }
-    if (response.status !== 200) throw new IntrospectionFailure(`unexpected HTTP status ${response.status}`);
+    if (response.status !== 200) {
+      throw new IntrospectionFailure(`unexpected HTTP status ${response.status}`, response.status);
+    }
     if (response.contentType !== 'application/json') {
       throw new IntrospectionFailure(`expected application/json, got content type '${response.contentType}'`);
     }
@@ -271,8 +273,19 @@ function toResult(
 ): IntrospectedToken {
   const { answer, dpopNonce } = verdict;
   if (!answer.active) {
-    const details = { challengeOverride: answer.challenge, nonce: dpopNonce };
-    switch (errorOf(answer.challenge)) {
+    const error = errorOf(answer.challenge);
+    // The error code Authlete chose is evidence; its challenge text is sent as it is, not logged twice.
+    const details = {
+      challengeOverride: answer.challenge,
+      nonce: dpopNonce,
+      detail: {
+        claim: 'active',
+        expected: 'true',
+        actual: 'false',
+        ...(error !== undefined && { reason: error }),
+      },
+    };
+    switch (error) {
       case 'invalid_dpop_proof':
         throw new TokenError('dpop_proof_invalid', 'The DPoP proof was refused', details);
       case 'use_dpop_nonce':

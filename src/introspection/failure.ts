@@ -7,9 +7,13 @@ import { FetchFailure } from '../jwks/fetch-json.js';
  * safe to log: it never holds the token, a credential or the body of the answer.
  */
 export class IntrospectionFailure extends Error {
-  constructor(message: string) {
+  /** The HTTP status of an answer refused for its status, when that is the failure. */
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number) {
     super(message);
     this.name = 'IntrospectionFailure';
+    this.status = status;
   }
 }
 
@@ -18,12 +22,11 @@ export class IntrospectionFailure extends Error {
  * configuration error, reported as such and never as a verdict on the token.
  */
 export class ClientRejectedFailure extends IntrospectionFailure {
-  readonly status: number;
+  declare readonly status: number;
 
   constructor(message: string, status: number) {
-    super(message);
+    super(message, status);
     this.name = 'ClientRejectedFailure';
-    this.status = status;
   }
 }
 
@@ -37,24 +40,28 @@ export function unavailable(
   onEvent: EventListener | undefined,
 ): TokenError {
   if (error instanceof TokenError) return error;
+  const known = error instanceof IntrospectionFailure || error instanceof FetchFailure;
+  const reason = known ? error.message : 'unexpected failure';
+  const status = known ? error.status : undefined;
   if (error instanceof ClientRejectedFailure) {
-    emit(onEvent, {
-      type: 'introspection_client_rejected',
-      endpoint,
-      status: error.status,
-      reason: error.message,
-    });
+    emit(onEvent, { type: 'introspection_client_rejected', endpoint, status: error.status, reason });
   } else {
-    const reason =
-      error instanceof IntrospectionFailure || error instanceof FetchFailure
-        ? error.message
-        : 'unexpected failure';
     emit(onEvent, { type: 'introspection_failed', endpoint, reason });
   }
   return new TokenError(
     'introspection_unavailable',
     'The authorization server cannot confirm the token right now',
-    { cause: error },
+    {
+      cause: error,
+      detail: {
+        uri: endpoint,
+        reason,
+        ...(status !== undefined && { status }),
+        ...(error instanceof ClientRejectedFailure && {
+          hint: "The authorization server refused this API's client credentials: check clientId and clientAuthentication",
+        }),
+      },
+    },
   );
 }
 

@@ -85,7 +85,12 @@ export function createIntrospector(options: IntrospectorOptions): TokenIntrospec
       } catch (error) {
         throw unavailable(error, endpoint.known() ?? (options.issuer as string), onEvent);
       }
-      return toResult(token, resolved.answer, resolved.cached);
+      return toResult(
+        token,
+        resolved.answer,
+        resolved.cached,
+        endpoint.known() ?? (options.issuer as string),
+      );
     },
   };
 }
@@ -145,6 +150,7 @@ function refusal(status: number, text: string): IntrospectionFailure {
   }
   return new IntrospectionFailure(
     `unexpected HTTP status ${status}${error === undefined ? '' : ` ${error}`}`,
+    status,
   );
 }
 
@@ -168,8 +174,23 @@ function parseJson(text: string): unknown {
   }
 }
 
-function toResult(token: string, answer: IntrospectionAnswer, cached: boolean): IntrospectedToken {
-  if (!answer.active) throw new TokenError('token_inactive', 'The access token is not active');
+function toResult(
+  token: string,
+  answer: IntrospectionAnswer,
+  cached: boolean,
+  endpoint: string,
+): IntrospectedToken {
+  if (!answer.active) {
+    throw new TokenError('token_inactive', 'The access token is not active', {
+      detail: {
+        claim: 'active',
+        expected: 'true',
+        actual: 'false',
+        uri: endpoint,
+        hint: 'The authorization server does not know the token as active: expired, revoked, issued by another server, or a token of another kind',
+      },
+    });
+  }
   return introspectedToken(token, answer.claims, {
     senderConstraint: 'to_check',
     dpopNonce: undefined,

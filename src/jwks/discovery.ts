@@ -18,7 +18,7 @@ export async function discoverEndpoint(issuer: string, member: string, limits: F
   for (const url of discoveryUrls(issuer)) {
     try {
       const { body } = await fetchJson(url, limits);
-      return memberOf(body, issuer, member);
+      return metadataMember(body, issuer, member);
     } catch (error) {
       lastFailure = error instanceof FetchFailure ? error : new FetchFailure('discovery failed');
     }
@@ -36,7 +36,11 @@ export function discoveryUrls(issuer: string): string[] {
   return [oidc, oauth];
 }
 
-function memberOf(body: unknown, issuer: string, member: string): string {
+/**
+ * The URL member `member` of a metadata document fetched for `issuer`, once the document is an object
+ * naming exactly that issuer. Throws a {@link FetchFailure} saying what is wrong.
+ */
+export function metadataMember(body: unknown, issuer: string, member: string): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FetchFailure('discovery document is not a JSON object');
   }

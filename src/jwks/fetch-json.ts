@@ -13,17 +13,22 @@ export interface FetchedJson {
   readonly body: unknown;
   /** `Cache-Control: max-age` in seconds; 0 for `no-store`/`no-cache`; `undefined` when absent. */
   readonly maxAge: number | undefined;
+  /** The response's headers, for diagnostics (`tokenwarden keys` shows the cache headers). */
+  readonly headers: Headers;
 }
 
 /** A fetch that failed; `message` is short and safe to log. */
 export class FetchFailure extends Error {
   /** Seconds the server asked us to wait (`Retry-After` on a 429 or 503), when it said. */
   readonly retryAfter: number | undefined;
+  /** The HTTP status of an answer that was refused for its status; `undefined` when there was none. */
+  readonly status: number | undefined;
 
-  constructor(message: string, retryAfter?: number, cause?: unknown) {
+  constructor(message: string, retryAfter?: number, cause?: unknown, status?: number) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'FetchFailure';
     this.retryAfter = retryAfter;
+    this.status = status;
   }
 }
 
@@ -70,7 +75,12 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
         response.status === 429 || response.status === 503
           ? parseRetryAfter(response.headers.get('retry-after'))
           : undefined;
-      throw new FetchFailure(`unexpected HTTP status ${response.status}`, retryAfter);
+      throw new FetchFailure(
+        `unexpected HTTP status ${response.status}`,
+        retryAfter,
+        undefined,
+        response.status,
+      );
     }
     const text = await readLimited(response, limits.maxBytes);
     let body: unknown;
@@ -79,7 +89,7 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
     } catch {
       throw new FetchFailure('response is not JSON');
     }
-    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')) };
+    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')), headers: response.headers };
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
@@ -142,13 +152,18 @@ export async function postForResponse(
     const { status } = response;
     if (response.redirected || (status >= 300 && status < 400) || status === 0) {
       discardBody(response.body);
-      throw new FetchFailure(`endpoint answered with a redirect (HTTP ${status}), which is not followed`);
+      throw new FetchFailure(
+        `endpoint answered with a redirect (HTTP ${status}), which is not followed`,
+        undefined,
+        undefined,
+        status,
+      );
     }
     if (status !== 200 && (status < 400 || status > 499 || status === 429)) {
       discardBody(response.body);
       const retryAfter =
         status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
-      throw new FetchFailure(`unexpected HTTP status ${status}`, retryAfter);
+      throw new FetchFailure(`unexpected HTTP status ${status}`, retryAfter, undefined, status);
     }
     const text = await readLimited(response, limits.maxBytes);
     const contentType =
@@ -157,7 +172,7 @@ export async function postForResponse(
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
-    throw new FetchFailure('network error');
+    throw new FetchFailure(networkErrorMessage(error), undefined, error);
   } finally {
     clearTimeout(timer);
   }

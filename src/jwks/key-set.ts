@@ -53,7 +53,8 @@ export function parseKeySet(document: unknown): { keySet: KeySet; ignored: Ignor
   return { keySet: { byKid, withoutKid, size }, ignored };
 }
 
-function unusableReason(candidate: unknown): string | undefined {
+/** Why {@link parseKeySet} leaves a key out of the set, or `undefined` when it keeps it. */
+export function unusableReason(candidate: unknown): string | undefined {
   if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
     return 'not a JSON object';
   }

@@ -50,7 +50,8 @@ export interface KeyProvider {
   ready?(): Promise<void>;
 }
 
-const DEFAULTS = {
+/** The remote provider's defaults; `tokenwarden keys` reports freshness with them. */
+export const JWKS_DEFAULTS = {
   cooldown: 30,
   timeoutMs: 5000,
   maxResponseBytes: 512 * 1024,
@@ -65,6 +66,26 @@ const DEFAULTS = {
  * with a healthy key server the new set is in hand before the old one expires.
  */
 const REFRESH_AHEAD = 0.8;
+
+/** How long a fetched key set is used, in seconds from its fetch. */
+export interface KeySetFreshness {
+  /** `max-age` (or the default) within `[minMaxAge, maxMaxAge]`: the set is fresh this long. */
+  readonly ttl: number;
+  /** From here, a request starts refreshing the set in the background. */
+  readonly refreshAfter: number;
+  /** Past `ttl`, the set still answers for this long while refetching fails. */
+  readonly staleIfError: number;
+}
+
+/** The freshness a key set gets from its response's `max-age` (`undefined` when it has none). */
+export function keySetFreshness(
+  maxAge: number | undefined,
+  settings: Pick<Required<JwksCacheOptions>, 'defaultMaxAge' | 'minMaxAge' | 'maxMaxAge' | 'staleIfError'>,
+): KeySetFreshness {
+  const { defaultMaxAge, minMaxAge, maxMaxAge, staleIfError } = settings;
+  const ttl = Math.min(Math.max(maxAge ?? defaultMaxAge, minMaxAge), maxMaxAge);
+  return { ttl, refreshAfter: ttl * REFRESH_AHEAD, staleIfError };
+}
 
 /** The longest `Retry-After` honoured, in seconds, so a hostile header cannot stall refetching. */
 const LONGEST_HONOURED_RETRY_AFTER = 300;
@@ -187,13 +208,13 @@ class RemoteKeyProvider implements KeyProvider {
     this.#options = options;
     this.#jwksUri = options.jwksUri;
     this.#settings = {
-      cooldown: checked.cooldown ?? DEFAULTS.cooldown,
-      timeoutMs: checked.timeoutMs ?? DEFAULTS.timeoutMs,
-      maxResponseBytes: checked.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
-      defaultMaxAge: checked.defaultMaxAge ?? DEFAULTS.defaultMaxAge,
-      minMaxAge: checked.minMaxAge ?? DEFAULTS.minMaxAge,
-      maxMaxAge: checked.maxMaxAge ?? DEFAULTS.maxMaxAge,
-      staleIfError: checked.staleIfError ?? DEFAULTS.staleIfError,
+      cooldown: checked.cooldown ?? JWKS_DEFAULTS.cooldown,
+      timeoutMs: checked.timeoutMs ?? JWKS_DEFAULTS.timeoutMs,
+      maxResponseBytes: checked.maxResponseBytes ?? JWKS_DEFAULTS.maxResponseBytes,
+      defaultMaxAge: checked.defaultMaxAge ?? JWKS_DEFAULTS.defaultMaxAge,
+      minMaxAge: checked.minMaxAge ?? JWKS_DEFAULTS.minMaxAge,
+      maxMaxAge: checked.maxMaxAge ?? JWKS_DEFAULTS.maxMaxAge,
+      staleIfError: checked.staleIfError ?? JWKS_DEFAULTS.staleIfError,
     };
     this.#limits = {
       timeoutMs: this.#settings.timeoutMs,
@@ -311,6 +332,8 @@ class RemoteKeyProvider implements KeyProvider {
         detail: {
           uri: failure?.uri ?? this.#uriForEvents(),
           reason: failure?.reason ?? 'no key set fetched yet',
+          ...(failure?.error instanceof FetchFailure &&
+            failure.error.status !== undefined && { status: failure.error.status }),
         },
       });
     }
@@ -342,12 +365,11 @@ class RemoteKeyProvider implements KeyProvider {
       }
       // An empty set is far more likely a broken deployment than a real rotation to no keys.
       if (parsed.keySet.size === 0) throw new FetchFailure('JWK set has no usable signing keys');
-      const { minMaxAge, maxMaxAge, defaultMaxAge, staleIfError } = this.#settings;
-      const ttl = Math.min(Math.max(maxAge ?? defaultMaxAge, minMaxAge), maxMaxAge);
+      const { ttl, refreshAfter, staleIfError } = keySetFreshness(maxAge, this.#settings);
       const now = this.#clock();
       this.#keySet = parsed.keySet;
       this.#imported.clear();
-      this.#refreshFrom = now + ttl * REFRESH_AHEAD;
+      this.#refreshFrom = now + refreshAfter;
       this.#staleUntil = now + ttl + staleIfError;
       this.#retryFrom = Number.NEGATIVE_INFINITY;
       this.#lastFailure = undefined;

@@ -1,33 +1,8 @@
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** The CLI's source, run as `npx tokenwarden` runs the built file: a separate Node process. */
-const CLI = fileURLToPath(new URL('../../cli/tokenwarden.ts', import.meta.url));
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tokenwarden(args: readonly string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--conditions=tokenwarden-source', '--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, NO_COLOR: undefined }, timeout: 15_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-      },
-    );
-    if (stdin !== undefined) child.stdin?.end(stdin);
-    else child.stdin?.end();
-  });
-}
+import { now, type Run, tokenwarden } from './run-cli.js';
 
 let issuer: TestIssuer;
 beforeAll(async () => {
@@ -38,8 +13,6 @@ afterAll(() => issuer.close());
 function explain(token: string, ...extra: string[]): Promise<Run> {
   return tokenwarden(['explain', token, '--issuer', issuer.issuer, '--audience', issuer.audience, ...extra]);
 }
-
-const now = () => Math.floor(Date.now() / 1000);
 
 describe('tokenwarden explain', () => {
   it('says VALID, shows each URL it fetched and exits 0 for a good token', async () => {

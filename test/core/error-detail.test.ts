@@ -137,7 +137,7 @@ describe('TokenError.detail: the evidence of a refusal, for the server', () => {
     const jwksUri = new URL('/no-such-keys.json', issuer.issuer).href;
     const { verifier } = verifierFor({ keySet: undefined, jwksUri });
     const error = await expectRejection(verifier.verify(await issuer.signToken()), 'jwks_unavailable');
-    expect(error.detail).toEqual({ uri: jwksUri, reason: 'unexpected HTTP status 404' });
+    expect(error.detail).toEqual({ uri: jwksUri, reason: 'unexpected HTTP status 404', status: 404 });
   });
 
   it('is left out of the HTTP response', async () => {

@@ -206,7 +206,7 @@ describe('RFC 7662 §4 the authorization server unreachable, slow or broken', ()
     });
     await expectRejection(introspector.introspect('opaque-1'), 'introspection_unavailable');
     expect(events.ofType('introspection_failed')).toEqual([
-      { type: 'introspection_failed', endpoint, reason: 'network error' },
+      { type: 'introspection_failed', endpoint, reason: 'network error (ECONNREFUSED)' },
     ]);
   });
 
