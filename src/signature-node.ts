@@ -101,12 +101,33 @@ function preparedKeyFor(key: CryptoKey, alg: Algorithm): PreparedKey {
 }
 
 /**
- * Verifies with node:crypto's synchronous `verify`. Its callback form runs in the thread pool: one
- * call at a time that only adds a hop; with many in flight it wins only while other cores sit idle,
- * and on the shared 2-core machine two runs disagreed on whether it did (docs/benchmarks.md), so
- * every algorithm verifies synchronously, as aws-jwt-verify and fast-jwt do.
+ * Public-key verifications sent to the thread pool and not answered yet. While there are some, the
+ * callers evidently do not wait for each verification before asking for the next, so the next one
+ * joins them in the pool too.
  */
-const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
+let inThreadPool = 0;
+/** Synchronous verifications so far (wrapping), to read the clock on a few of them only. */
+let synchronousCalls = 0;
+/** When, in `performance.now()` milliseconds, a verification last went to the pool to probe. */
+let lastProbe = 0;
+/**
+ * At most this often, in milliseconds, one verification goes to the thread pool although none is
+ * pending there: if more requests arrive while it runs, they follow it there; if none does, the next
+ * is synchronous again. A caller verifying one token at a time pays the pool's hop once per interval,
+ * a few hundred verifications apart.
+ */
+const PROBE_INTERVAL_MS = 10;
+
+/**
+ * Verifies with node:crypto, choosing per call between its synchronous `verify` and its callback form,
+ * which runs in the libuv thread pool. One verification at a time, the synchronous form is fastest
+ * (the pool adds a hop: about 3× slower for RS256); with many in flight, the pool verifies on the
+ * other cores while this thread goes on (1.7–1.9× the synchronous rate with 64 in flight on 2 cores,
+ * docs/benchmarks.md). Which case holds is seen from the pool itself: a verification goes there while
+ * others are pending there, and once per {@link PROBE_INTERVAL_MS} to find out. HMAC is always
+ * synchronous: it costs less than the hop.
+ */
+export const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
   const prepared = preparedKeyFor(key, alg);
   const data = Buffer.from(signingInput, 'latin1');
   const bytes = Buffer.from(signature, 'base64url');
@@ -116,11 +137,50 @@ const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature
       .digest();
     return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   }
+  if (inThreadPool === 0) {
+    // The clock is read on every 32nd call only: reading it costs more than this test.
+    if ((++synchronousCalls & 31) !== 0) return verifyNow(prepared, data, bytes);
+    const now = performance.now();
+    if (now - lastProbe < PROBE_INTERVAL_MS) return verifyNow(prepared, data, bytes);
+    lastProbe = now;
+  }
+  return verifyInThreadPool(prepared, data, bytes);
+};
+
+function verifyNow(prepared: PreparedKey, data: Buffer, signature: Buffer): boolean {
   try {
-    return verify(prepared.hash, data, prepared.key, bytes);
+    return verify(prepared.hash, data, prepared.key, signature);
   } catch {
     return false;
   }
+}
+
+/** node:crypto's callback `verify`: the same check, run in the libuv thread pool. */
+function verifyInThreadPool(prepared: PreparedKey, data: Buffer, signature: Buffer): Promise<boolean> {
+  inThreadPool += 1;
+  return new Promise((resolve) => {
+    try {
+      verify(prepared.hash, data, prepared.key, signature, (error, valid) => {
+        inThreadPool -= 1;
+        resolve(error === null && valid);
+      });
+    } catch {
+      inThreadPool -= 1;
+      resolve(false);
+    }
+  });
+}
+
+/**
+ * The thread-pool form alone, for tests: every verification the node backend can make, checked
+ * through the callback `verify` whatever the concurrency.
+ */
+export const verifySignatureInThreadPool: VerifySignature = (alg, key, signingInput, signature) => {
+  const prepared = preparedKeyFor(key, alg);
+  const data = Buffer.from(signingInput, 'latin1');
+  const bytes = Buffer.from(signature, 'base64url');
+  if (prepared.secret) return verifyWithNodeCrypto(alg, key, signingInput, signature);
+  return verifyInThreadPool(prepared, data, bytes);
 };
 
 /** The backend's name, for diagnostics and tests. */

@@ -62,8 +62,45 @@ describe('the #signature import', () => {
   });
 });
 
-for (const backend of [node, web]) {
-  describe(`the ${backend === web ? 'Web Crypto' : 'node:crypto'} signature backend (RFC 7518 §3)`, () => {
+const BACKENDS = [
+  { name: 'node:crypto', verifySignature: node.verifyWithNodeCrypto },
+  { name: 'node:crypto thread-pool', verifySignature: node.verifySignatureInThreadPool },
+  { name: 'Web Crypto', verifySignature: web.verifySignature },
+] as const;
+
+describe('the node:crypto backend chooses between its synchronous and thread-pool forms', () => {
+  it('sends a verification to the thread pool while another is pending there', async () => {
+    const { key, signingInput, signature } = signed.get('RS256') as Signed;
+    const pending = node.verifySignatureInThreadPool('RS256', key, signingInput, signature);
+    const next = node.verifyWithNodeCrypto('RS256', key, signingInput, signature);
+    expect(next).toBeInstanceOf(Promise);
+    expect(await pending).toBe(true);
+    expect(await next).toBe(true);
+  });
+
+  it('verifies synchronously when the callers wait for each answer', async () => {
+    const { key, signingInput, signature } = signed.get('ES256') as Signed;
+    // At most one call in 32 probes the pool, and the call after a probe that finished is synchronous.
+    const outcomes: (boolean | Promise<boolean>)[] = [];
+    for (let call = 0; call < 3; call += 1) {
+      const outcome = node.verifyWithNodeCrypto('ES256', key, signingInput, signature);
+      outcomes.push(outcome);
+      expect(await outcome).toBe(true);
+    }
+    expect(outcomes.filter((outcome) => typeof outcome === 'boolean').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps HMAC synchronous even while public-key verifications are pending', async () => {
+    const rsa = signed.get('RS256') as Signed;
+    const hmac = signed.get('HS256') as Signed;
+    const pending = node.verifySignatureInThreadPool('RS256', rsa.key, rsa.signingInput, rsa.signature);
+    expect(node.verifyWithNodeCrypto('HS256', hmac.key, hmac.signingInput, hmac.signature)).toBe(true);
+    expect(await pending).toBe(true);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`the ${backend.name} signature backend (RFC 7518 §3)`, () => {
     it.each(ALGORITHMS)('accepts a valid %s signature', async (alg) => {
       const { key, signingInput, signature } = signed.get(alg) as Signed;
       expect(await backend.verifySignature(alg, key, signingInput, signature)).toBe(true);
