@@ -11,7 +11,10 @@ export interface FetchLimits {
 /** A fetched JSON document and the freshness its response declared. */
 export interface FetchedJson {
   readonly body: unknown;
-  /** `Cache-Control: max-age` in seconds; 0 for `no-store`/`no-cache`; `undefined` when absent. */
+  /**
+   * `Cache-Control: max-age` in seconds, less the response's `Age`; 0 for `no-store`/`no-cache`;
+   * `undefined` when absent.
+   */
   readonly maxAge: number | undefined;
   /** The response's headers, for diagnostics (`tokenwarden keys` shows the cache headers). */
   readonly headers: Headers;
@@ -89,7 +92,11 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<Fetch
     } catch {
       throw new FetchFailure('response is not JSON');
     }
-    return { body, maxAge: parseMaxAge(response.headers.get('cache-control')), headers: response.headers };
+    const maxAge = remainingFreshness(
+      parseMaxAge(response.headers.get('cache-control')),
+      response.headers.get('age'),
+    );
+    return { body, maxAge, headers: response.headers };
   } catch (error) {
     if (error instanceof FetchFailure) throw error;
     if (controller.signal.aborted) throw new FetchFailure(`timed out after ${limits.timeoutMs} ms`);
@@ -270,6 +277,16 @@ function parseMaxAge(header: string | null): number | undefined {
     if (match !== null) return Number(match[1]);
   }
   return undefined;
+}
+
+/**
+ * RFC 9111 §4.2.3: a response that waited `Age` seconds in a cache (a CDN in front of the key set) has
+ * that much less of its `max-age` left. An `Age` that is not delta-seconds is ignored.
+ */
+function remainingFreshness(maxAge: number | undefined, age: string | null): number | undefined {
+  if (maxAge === undefined || age === null) return maxAge;
+  const match = /^\s*(\d{1,10})\s*$/.exec(age);
+  return match === null ? maxAge : Math.max(0, maxAge - Number(match[1]));
 }
 
 /**

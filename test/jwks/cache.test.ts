@@ -26,11 +26,17 @@ interface Setup {
 /** A request after this share of the freshness lifetime starts a background refresh (ahead of expiry). */
 const REFRESH_AHEAD = 0.8;
 
-async function setUp(cacheControl?: string, jwksOptions?: JwksCacheOptions): Promise<Setup> {
+async function setUp(
+  cacheControl?: string,
+  jwksOptions?: JwksCacheOptions,
+  extraHeaders?: Readonly<Record<string, string>>,
+): Promise<Setup> {
   const clock = createManualClock();
   const issuer = await createTestIssuer({ algorithms: ['ES256', 'RS256'], clock: clock.now, cacheControl });
   issuers.push(issuer);
-  const fetches = watchKeySetFetches(issuer.jwksUri);
+  const fetches = watchKeySetFetches(issuer.jwksUri, {
+    fetch: extraHeaders === undefined ? undefined : withResponseHeaders(issuer.jwksUri, extraHeaders),
+  });
   const verifier = createVerifier({
     issuer: issuer.issuer,
     audience: issuer.audience,
@@ -40,6 +46,17 @@ async function setUp(cacheControl?: string, jwksOptions?: JwksCacheOptions): Pro
     onEvent: fetches.events.listener,
   });
   return { issuer, clock, verifier, settled: fetches.settled };
+}
+
+/** `fetch`, adding `headers` to the key set's responses, as a cache in front of it would. */
+function withResponseHeaders(jwksUri: string, headers: Readonly<Record<string, string>>): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (String(input instanceof Request ? input.url : input) !== jwksUri) return response;
+    const merged = new Headers(response.headers);
+    for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+    return new Response(await response.arrayBuffer(), { status: response.status, headers: merged });
+  };
 }
 
 /** Verifies a freshly minted token, so the token itself never expires while the clock moves. */
@@ -91,6 +108,31 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
     await verifyFreshToken(setup);
     await setup.settled();
     expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('counts the Age a cache in front already held the response against its max-age (RFC 9111 §4.2.3)', async () => {
+    const setup = await setUp('max-age=300', undefined, { age: '200' });
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(REFRESH_AHEAD * 100 - 1);
+    await verifyFreshToken(setup);
+    await setup.settled();
+    expect(setup.issuer.requests.jwks).toBe(1);
+
+    setup.clock.advance(1);
+    await verifyFreshToken(setup);
+    await setup.settled();
+    expect(setup.issuer.requests.jwks).toBe(2);
+  });
+
+  it('ignores an Age that is not a number of seconds', async () => {
+    const setup = await setUp('max-age=300', undefined, { age: 'soon' });
+    await verifyFreshToken(setup);
+
+    setup.clock.advance(REFRESH_AHEAD * 300 - 1);
+    await verifyFreshToken(setup);
+    await setup.settled();
+    expect(setup.issuer.requests.jwks).toBe(1);
   });
 
   it('treats no-store as max-age 0, clamped up to minMaxAge', async () => {
