@@ -3,7 +3,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { CHART_FILE, captionOf, drawChart } from './chart.js';
 import { FRAMEWORKS, type Framework, type HttpResult, runHttp } from './http.js';
 import { type MicroResult, runMicro } from './micro.js';
-import { httpTable, microTable } from './report.js';
+import { httpTable, microTable, summaryHttpTable, summaryMicroTable } from './report.js';
 
 // npm run bench: verify() micro benchmarks, then each framework over HTTP. Settings (docs/benchmarks.md):
 //   BENCH_ONLY=micro,express,…  sections to run [all]
@@ -89,6 +89,7 @@ if (sections.includes('micro')) {
       'ratios are medians of per-round ratios\n',
   );
   console.log(microTable(micro));
+  console.log(`\n### Summary (README)\n\n${summaryMicroTable(micro)}`);
 }
 
 const frameworks = sections.filter((section): section is Framework => section !== 'micro');
@@ -102,6 +103,7 @@ if (frameworks.length > 0) {
       'of warm-up; ratios are medians of per-round ratios\n',
   );
   console.log(httpTable(http));
+  console.log(`\n### Summary (README)\n\n${summaryHttpTable(http)}`);
   console.log(
     "\nLast column: the median over the rounds of the tokenwarden route's req/s ÷ this row's in the " +
       'same round, same framework and tokens (on a no-auth row tokenwarden ÷ no auth, on the ' +

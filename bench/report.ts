@@ -66,3 +66,74 @@ export function httpTable(results: readonly HttpResult[]): string {
   }
   return lines.join('\n');
 }
+
+const FRAMEWORK_TITLES: Readonly<Record<string, string>> = {
+  express: 'Express 5',
+  fastify: 'Fastify 5',
+  hono: 'Hono 4',
+  koa: 'Koa 3',
+};
+
+/**
+ * The README's HTTP summary: per framework and token mode, tokenwarden ÷ no auth, ÷ the do-nothing
+ * middleware and ÷ each peer ({@link pairedRatio}). Printed by the bench so the README's table is
+ * copied from its output, never typed by hand.
+ */
+export function summaryHttpTable(results: readonly HttpResult[]): string {
+  const lines = [
+    '| framework | tokens | ÷ no auth | ÷ do-nothing middleware | ÷ peer |',
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  const groups = new Map<string, HttpResult[]>();
+  for (const r of results)
+    groups.set(`${r.framework} ${r.mode}`, [...(groups.get(`${r.framework} ${r.mode}`) ?? []), r]);
+  for (const rows of groups.values()) {
+    const tokenwarden = rows.find((r) => r.kind === 'tokenwarden');
+    if (tokenwarden === undefined) continue;
+    const ratioTo = (kind: HttpResult['kind']) => {
+      const row = rows.find((r) => r.kind === kind);
+      return row === undefined ? '—' : pairedRatio(tokenwarden, row).toFixed(2);
+    };
+    const peers = rows
+      .filter((r) => r.kind === 'peer')
+      .map((r) => `${pairedRatio(tokenwarden, r).toFixed(2)} (${r.subject})`)
+      .join(', ');
+    const tokens =
+      tokenwarden.mode === 'repeated'
+        ? '1 repeated'
+        : `${tokenwarden.tokens} distinct${tokenwarden.mode === 'miss' ? ', cache misses' : ''}`;
+    const framework = FRAMEWORK_TITLES[tokenwarden.framework] ?? tokenwarden.framework;
+    lines.push(`| ${framework} | ${tokens} | ${ratioTo('none')} | ${ratioTo('baseline')} | ${peers} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Cold `verify()` ÷ the best of these peers, per round. */
+const PEERS = ['aws-jwt-verify (cached JWKS)', 'fast-jwt (cache off)', 'jose.jwtVerify (local JWKS)'];
+const COLD = 'tokenwarden verify(), cold (cache off)';
+
+/**
+ * The README's cold-path summary: per algorithm and concurrency, cold `verify()` ÷ raw node:crypto
+ * `verify` and ÷ the fastest of aws-jwt-verify, fast-jwt and `jose.jwtVerify` in the same round
+ * (median over the rounds, with the lowest and highest round).
+ */
+export function summaryMicroTable(results: readonly MicroResult[]): string {
+  const lines = [
+    '| alg | in flight | ÷ node:crypto verify | ÷ best peer (median, rounds' + "' range) |",
+    '| --- | ---: | ---: | ---: |',
+  ];
+  for (const cold of results.filter((r) => r.subject === COLD)) {
+    const peers = results.filter(
+      (r) => r.alg === cold.alg && r.concurrency === cold.concurrency && PEERS.includes(r.subject),
+    );
+    const ratios = cold.rounds.map(
+      (ops, round) => ops / Math.max(...peers.map((peer) => peer.rounds[round] ?? Number.NaN)),
+    );
+    const low = Math.min(...ratios).toFixed(2);
+    const high = Math.max(...ratios).toFixed(2);
+    lines.push(
+      `| ${cold.alg} | ${cold.concurrency} | ${cold.ratioToFloor.toFixed(2)} | ${median(ratios).toFixed(2)} (${low}–${high}) |`,
+    );
+  }
+  return lines.join('\n');
+}
