@@ -2,34 +2,14 @@
 // Node API may be needed for verifying tokens, DPoP proofs or answering errors, and the `#signature`
 // import must pick the Web Crypto backend. Prints a pass/fail count; exits 1 on any failure.
 import { Hono } from 'hono';
-import { base64url, CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createIntrospector, createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
 import { jwtAuth, requireScope, type TokenwardenEnv } from 'tokenwarden/hono';
 import { signatureBackend } from '#signature';
 import { NOW } from '../support/clock.js';
+import { AUDIENCE, assert, createSmokeChecks, ISSUER, sign } from './smoke-checks.js';
 
-const ISSUER = 'https://issuer.example.test/';
-const AUDIENCE = 'https://api.example.test';
-const results: { name: string; ok: boolean; detail?: string }[] = [];
-
-async function check(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-    results.push({ name, ok: true });
-  } catch (error) {
-    results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
-  }
-}
-
-function assert(condition: boolean, message: string): void {
-  if (!condition) throw new Error(message);
-}
-
-async function sign(key: CryptoKey, header: Record<string, unknown>, claims: Record<string, unknown>) {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader(header as { alg: string })
-    .sign(key);
-}
+const { check, report } = createSmokeChecks();
 
 const keys: JWK[] = [];
 const signers: Record<string, CryptoKey> = {};
@@ -161,10 +141,4 @@ await check('introspects an opaque token (RFC 7662) through the Hono adapter, no
 
 // Bun and Deno both set navigator.userAgent (`Bun/1.x`, `Deno/2.x`); Node 20 has no navigator.
 const runtime = globalThis.navigator?.userAgent ?? `Node.js/${process.versions.node}`;
-for (const { name, ok, detail } of results)
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
-const failed = results.filter((result) => !result.ok).length;
-console.log(
-  `${runtime} (${signatureBackend} signature backend): ${results.length - failed} passed, ${failed} failed`,
-);
-if (failed > 0) process.exit(1);
+if (!report(`${runtime} (${signatureBackend} signature backend)`)) process.exit(1);

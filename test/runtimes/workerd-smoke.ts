@@ -10,34 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { base64url, CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { base64url, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { NOW } from '../support/clock.js';
+import { AUDIENCE, assert, createSmokeChecks, ISSUER, sign } from './smoke-checks.js';
 
-const ISSUER = 'https://issuer.example.test/';
-const AUDIENCE = 'https://api.example.test';
 // A date this workerd release supports; no compatibility flag, so no Node API (nodejs_compat is off).
 const COMPATIBILITY_DATE = '2026-11-01';
 const START_TIMEOUT_MS = 15_000;
-const results: { name: string; ok: boolean; detail?: string }[] = [];
-
-async function check(name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-    results.push({ name, ok: true });
-  } catch (error) {
-    results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
-  }
-}
-
-function assert(condition: boolean, message: string): void {
-  if (!condition) throw new Error(message);
-}
-
-async function sign(key: CryptoKey, header: Record<string, unknown>, claims: Record<string, unknown>) {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader(header as { alg: string })
-    .sign(key);
-}
+const { check, fail, report } = createSmokeChecks();
 
 /** A port free on 127.0.0.1 a moment ago (workerd's config names its socket's port up front). */
 async function freePort(): Promise<number> {
@@ -215,18 +195,10 @@ try {
     assert(response.headers.get('www-authenticate')?.startsWith('Bearer') === true, 'no Bearer challenge');
   });
 } catch (error) {
-  results.push({
-    name: 'bundles and serves the Worker',
-    ok: false,
-    detail: error instanceof Error ? error.message : String(error),
-  });
+  fail('bundles and serves the Worker', error);
 } finally {
   await server?.stop();
 }
 
-for (const { name, ok, detail } of results)
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
-const failed = results.filter((result) => !result.ok).length;
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`workerd: ${results.length - failed} passed, ${failed} failed (${seconds} s)`);
-if (failed > 0) process.exit(1);
+if (!report('workerd', ` (${seconds} s)`)) process.exit(1);
