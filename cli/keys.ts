@@ -178,20 +178,24 @@ function cacheReport(fetched: FetchedJson): CacheReport {
   const header = (name: string) => fetched.headers.get(name) ?? undefined;
   const freshness = keySetFreshness(fetched.maxAge, JWKS_DEFAULTS);
   const notes: string[] = [];
+  // fetchJson already took the response's Age off max-age (RFC 9111 §4.2.3), as the provider does.
+  const age = header('age');
+  const maxAge =
+    fetched.maxAge === undefined
+      ? undefined
+      : age === undefined
+        ? `max-age ${fetched.maxAge} s`
+        : `max-age less Age ${age.trim()} s: ${fetched.maxAge} s`;
   if (fetched.maxAge === undefined) {
     notes.push(`no max-age: the default ${JWKS_DEFAULTS.defaultMaxAge} s`);
   } else if (fetched.maxAge < JWKS_DEFAULTS.minMaxAge) {
-    notes.push(`max-age ${fetched.maxAge} s raised to the minimum, ${JWKS_DEFAULTS.minMaxAge} s (minMaxAge)`);
+    notes.push(`${maxAge} raised to the minimum, ${JWKS_DEFAULTS.minMaxAge} s (minMaxAge)`);
   } else if (fetched.maxAge > JWKS_DEFAULTS.maxMaxAge) {
-    notes.push(
-      `max-age ${fetched.maxAge} s lowered to the maximum, ${JWKS_DEFAULTS.maxMaxAge} s (maxMaxAge)`,
-    );
+    notes.push(`${maxAge} lowered to the maximum, ${JWKS_DEFAULTS.maxMaxAge} s (maxMaxAge)`);
   } else {
-    notes.push(`max-age ${fetched.maxAge} s`);
+    notes.push(maxAge as string);
   }
-  if (header('expires') !== undefined || header('age') !== undefined) {
-    notes.push('Expires and Age are not read: only Cache-Control max-age counts');
-  }
+  if (header('expires') !== undefined) notes.push('Expires is not read: Cache-Control max-age counts');
   return {
     cacheControl: header('cache-control'),
     expires: header('expires'),
