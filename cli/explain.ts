@@ -37,6 +37,8 @@ export interface ExplainOptions {
   readonly token: string;
   readonly issuers: readonly string[];
   readonly audiences: readonly string[];
+  /** The `clientIds` option (Amazon Cognito), when the API uses it. */
+  readonly clientIds?: readonly string[] | undefined;
   readonly jwksUri?: string | undefined;
   readonly scopes: readonly string[];
   /** The DPoP proof sent with the token, and the request it was sent with. */
@@ -134,8 +136,10 @@ export async function explain(options: ExplainOptions): Promise<ExplainReport> {
   checks.push(
     rule(
       'aud',
-      () => checkAudience(claims, options.audiences),
-      `aud includes ${options.audiences.join(' or ')}`,
+      () => checkAudience(claims, options.audiences, options.clientIds),
+      options.clientIds === undefined
+        ? `aud includes ${options.audiences.join(' or ')}`
+        : `client_id is ${options.clientIds.join(' or ')}${options.audiences.length === 0 ? '' : `; an aud includes ${options.audiences.join(' or ')}`}`,
       audienceHints(claims),
     ),
   );
@@ -214,7 +218,8 @@ async function verdictOf(options: ExplainOptions): Promise<{
 }> {
   const verifier = createVerifier({
     issuer: options.issuers,
-    audience: options.audiences,
+    ...(options.audiences.length === 0 ? {} : { audience: options.audiences }),
+    ...(options.clientIds === undefined ? {} : { clientIds: options.clientIds }),
     ...(options.jwksUri === undefined ? {} : { jwksUri: options.jwksUri }),
     clock: () => options.now,
     clockTolerance: CLOCK_TOLERANCE,

@@ -6,7 +6,7 @@ import { type CheckReport, type ExplainReport, explain, relative } from './expla
 import type { DpopRequest } from './explain-dpop.js';
 import { type KeyReport, type KeysReport, listKeys } from './keys.js';
 
-const USAGE = `Usage: tokenwarden explain <token | -> --issuer <url> --audience <aud> [--jwks-uri <url>] [--scope <scope>]
+const USAGE = `Usage: tokenwarden explain <token | -> --issuer <url> --audience <aud> [--client-id <id>] [--jwks-uri <url>] [--scope <scope>]
                            [--dpop <proof> --method <method> --url <url> [--nonce <nonce>]] [--json]
 
 Explains why tokenwarden accepts or refuses an access token: decodes it, fetches the issuer's
@@ -14,6 +14,7 @@ discovery document and key set, and runs every check of the verifier.
   <token> or - (read from stdin)
   --issuer     a trusted issuer, exactly as configured (repeatable)
   --audience   this API's audience (repeatable)
+  --client-id  an accepted client id, as the clientIds option (Amazon Cognito; repeatable)
   --jwks-uri   the key set URL, instead of discovery
   --scope      a scope the route requires (repeatable)
   --dpop       the DPoP header sent with the token (RFC 9449), checked against it
@@ -67,6 +68,7 @@ function parseExplainArgs(args: readonly string[]) {
     options: {
       issuer: { type: 'string', multiple: true },
       audience: { type: 'string', multiple: true },
+      'client-id': { type: 'string', multiple: true },
       'jwks-uri': { type: 'string' },
       scope: { type: 'string', multiple: true },
       dpop: { type: 'string' },
@@ -80,12 +82,14 @@ function parseExplainArgs(args: readonly string[]) {
   if (token === undefined || positionals.length > 1)
     throw new Error('give one token, or - to read it from stdin');
   if (values.issuer === undefined) throw new Error('--issuer is required');
-  if (values.audience === undefined) throw new Error('--audience is required');
+  if (values.audience === undefined && values['client-id'] === undefined)
+    throw new Error('--audience is required (or --client-id for Amazon Cognito access tokens)');
   return {
     dpop: dpopRequest(values),
     token,
     issuers: values.issuer,
-    audiences: values.audience,
+    audiences: values.audience ?? [],
+    clientIds: values['client-id'],
     jwksUri: values['jwks-uri'],
     scopes: (values.scope ?? []).flatMap((scope) => scope.split(' ')).filter((scope) => scope !== ''),
     json: values.json === true,

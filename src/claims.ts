@@ -24,6 +24,8 @@ export interface AccessTokenClaims extends JWTPayload {
 export interface ClaimRules {
   readonly issuers: ReadonlySet<string>;
   readonly audiences: readonly string[];
+  /** The `clientIds` option (Amazon Cognito): listed `client_id`s only, and `aud` may be absent. */
+  readonly clientIds?: readonly string[] | undefined;
   /** Seconds. */
   readonly clockTolerance: number;
   /** Seconds, or `undefined` for no limit. */
@@ -34,8 +36,9 @@ export interface ClaimRules {
 /** Runs every claim rule in turn; `now` is seconds since the epoch. */
 export function checkClaims(claims: AccessTokenClaims, rules: ClaimRules, now: number): void {
   checkIssuer(claims, rules.issuers);
-  checkAudience(claims, rules.audiences);
+  // The kind of token before its audience: an ID token is named as what it is (type_invalid).
   checkTokenUse(claims);
+  checkAudience(claims, rules.audiences, rules.clientIds);
   checkClaimTypes(claims);
   checkTimeClaims(claims, rules, now);
   checkRequiredClaims(claims, rules.requiredClaims);
@@ -75,9 +78,21 @@ function issuerDetail(iss: unknown, issuers: ReadonlySet<string>) {
   };
 }
 
-/** RFC 9068 §4 / RFC 7519 §4.1.3: `aud` (string or array) must contain a configured audience. */
-export function checkAudience(claims: AccessTokenClaims, audiences: readonly string[]): void {
+/**
+ * RFC 9068 §4 / RFC 7519 §4.1.3: `aud` (string or array) must contain a configured audience. With
+ * `clientIds` (Amazon Cognito, whose access tokens have no `aud`), the token's `client_id` must be
+ * listed, and an access token (`token_use: 'access'`) without `aud` is taken as meant for this API.
+ */
+export function checkAudience(
+  claims: AccessTokenClaims,
+  audiences: readonly string[],
+  clientIds?: readonly string[],
+): void {
   const aud: unknown = claims.aud;
+  if (clientIds !== undefined) {
+    checkClientId(claims, clientIds);
+    if (aud === undefined && claims.token_use === 'access') return;
+  }
   const values = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
   if (values === undefined || !values.every((value) => typeof value === 'string')) {
     throw new TokenError('audience_invalid', 'The token has no valid audience', {
@@ -87,6 +102,19 @@ export function checkAudience(claims: AccessTokenClaims, audiences: readonly str
   if (!audiences.some((audience) => values.includes(audience))) {
     throw new TokenError('audience_invalid', 'The token is not meant for this API', {
       detail: { claim: 'aud', expected: audiences, actual: tokenValues(values) },
+    });
+  }
+}
+
+function checkClientId(claims: AccessTokenClaims, clientIds: readonly string[]): void {
+  const clientId: unknown = claims.client_id;
+  if (typeof clientId !== 'string' || !clientIds.includes(clientId)) {
+    throw new TokenError('audience_invalid', 'The token was not issued to a client this API accepts', {
+      detail: {
+        claim: 'client_id',
+        expected: clientIds,
+        actual: clientId === undefined ? 'absent' : tokenValue(clientId),
+      },
     });
   }
 }

@@ -12,6 +12,7 @@ export interface ProfiledOptions extends ExtractOptions {
   readonly secret?: string | Uint8Array | undefined;
   readonly clockTolerance?: number | undefined;
   readonly dpop?: DpopOptions | undefined;
+  readonly clientIds?: string | readonly string[] | undefined;
 }
 
 /** FAPI 2.0 §5.4.1: the only signature algorithms, for access tokens and DPoP proofs alike. */
@@ -60,6 +61,11 @@ export function withProfile<T extends ProfiledOptions>(options: T): T {
       'the access token is accepted only in the Authorization header (FAPI 2.0 §5.3.4)',
     );
   }
+  refuse(
+    options.clientIds !== undefined,
+    'clientIds',
+    'every access token must name this API in its aud (RFC 9068 §4, FAPI 2.0 §5.3.4)',
+  );
   refuse(
     options.clockTolerance !== undefined && options.clockTolerance > FAPI2_MAX_CLOCK_TOLERANCE,
     'clockTolerance',

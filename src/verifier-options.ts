@@ -50,6 +50,14 @@ export interface VerifierOptions extends ExtractOptions {
    */
   readonly audience?: string | readonly string[] | undefined;
   /**
+   * Amazon Cognito: the app client ids whose access tokens this API accepts. Cognito access tokens
+   * carry no `aud`, only `client_id` and `token_use: 'access'`; with this option such a token passes
+   * the audience rule when its `client_id` is listed. Every token must then name a listed
+   * `client_id`, and a token that has an `aud` must still match `audience`. Without `audience`, only
+   * tokens without `aud` can pass. [none: every token needs an `aud` matching `audience`]
+   */
+  readonly clientIds?: string | readonly string[] | undefined;
+  /**
    * Accepted signature algorithms. [`['RS256','PS256','ES256','EdDSA']`, plus `HS256` when a `secret`
    * is set] `none` is never accepted; `HS*` only with a `secret`.
    */
@@ -142,6 +150,7 @@ export interface VerifierOptions extends ExtractOptions {
 export const VERIFIER_OPTION_KEYS = optionKeys<VerifierOptions>({
   issuer: true,
   audience: true,
+  clientIds: true,
   algorithms: true,
   jwksUri: true,
   keySet: true,
@@ -203,6 +212,19 @@ export function checkVerifierOptions(options: VerifierOptions): void {
   optionalNonNegativeNumber(options.maxTokenAge, 'maxTokenAge', 'seconds');
   integerAtLeast(options.maxTokenSize, 'maxTokenSize', 0, 1, 'characters');
   optionalStringList(options.requiredClaims, 'requiredClaims');
+  const { clientIds } = options;
+  if (
+    clientIds !== undefined &&
+    (typeof clientIds === 'string'
+      ? clientIds === ''
+      : !Array.isArray(clientIds) ||
+        clientIds.length === 0 ||
+        clientIds.some((id) => typeof id !== 'string' || id === ''))
+  ) {
+    throw new TypeError(
+      `tokenwarden: clientIds must be a client id or a non-empty list of them (got ${describeValue(clientIds)})`,
+    );
+  }
   optionalString(options.typ, 'typ');
   optionalString(options.cookie, 'cookie');
   booleanOption(options.credentialsOptional, 'credentialsOptional', false);
@@ -263,7 +285,11 @@ export function verifierSettings(given: VerifierOptions): VerifierSettings {
   const protectedResource = checkProtectedResourceOptions(options.protectedResource);
   const issuers = toList(options.issuer, 'issuer');
   // RFC 9068 §4, RFC 8707: the resource identifier is the audience, matched as the exact string.
-  const audiences = toList(options.audience ?? protectedResource?.resource, 'audience');
+  const audienceOption = options.audience ?? protectedResource?.resource;
+  const clientIds = options.clientIds === undefined ? undefined : toList(options.clientIds, 'clientIds');
+  // With clientIds (Cognito), tokens without aud are checked by their client_id instead.
+  const audiences =
+    audienceOption === undefined && clientIds !== undefined ? [] : toList(audienceOption, 'audience');
   const secret = secretBytes(options.secret);
   const algorithms = acceptedAlgorithms(options.algorithms, secret);
   const clock = options.clock ?? systemClock;
@@ -287,6 +313,7 @@ export function verifierSettings(given: VerifierOptions): VerifierSettings {
   const rules = {
     issuers: new Set(issuers),
     audiences,
+    clientIds,
     clockTolerance,
     maxTokenAge: options.maxTokenAge,
     requiredClaims: options.requiredClaims ?? [],

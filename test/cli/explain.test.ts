@@ -141,6 +141,31 @@ describe('tokenwarden explain', () => {
     expect(run.stdout).not.toContain(token.split('.')[2]);
   });
 
+  it('checks an Amazon Cognito access token (no aud) by its client_id with --client-id', async () => {
+    const token = await issuer.signToken({ aud: undefined, client_id: 'app-client-1', token_use: 'access' });
+    const accepted = await tokenwarden([
+      'explain',
+      token,
+      '--issuer',
+      issuer.issuer,
+      '--client-id',
+      'app-client-1',
+    ]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/✓ aud +client_id is app-client-1/);
+    const refused = await tokenwarden([
+      'explain',
+      token,
+      '--issuer',
+      issuer.issuer,
+      '--client-id',
+      'app-client-2',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('REJECTED (audience_invalid)');
+    expect(refused.stdout).toMatch(/expected: \["app-client-2"\]\n +actual: +"app-client-1"/);
+  });
+
   it('prints no colours when stdout is not a terminal, and exits 2 on a usage error', async () => {
     const run = await explain(await issuer.signToken());
     expect(run.stdout).not.toContain('\u001b[');
