@@ -59,6 +59,28 @@ function withResponseHeaders(jwksUri: string, headers: Readonly<Record<string, s
   };
 }
 
+/**
+ * The key set, fetched for a first token, is refetched in the background once `REFRESH_AHEAD` of
+ * `freshness` seconds has passed, and not a second before. `fetches` counts key set requests.
+ */
+async function expectRefreshAt(
+  setup: Setup,
+  freshness: number,
+  fetches: () => number = () => setup.issuer.requests.jwks,
+): Promise<void> {
+  await verifyFreshToken(setup);
+
+  setup.clock.advance(REFRESH_AHEAD * freshness - 1);
+  await verifyFreshToken(setup);
+  await setup.settled();
+  expect(fetches()).toBe(1);
+
+  setup.clock.advance(1);
+  await verifyFreshToken(setup);
+  await setup.settled();
+  expect(fetches()).toBe(2);
+}
+
 /** Verifies a freshly minted token, so the token itself never expires while the clock moves. */
 async function verifyFreshToken({ issuer, verifier }: Setup): Promise<void> {
   await expect(verifier.verify(await issuer.signToken())).resolves.toMatchObject({
@@ -82,47 +104,17 @@ describe('JWKS cache: keys are fetched once and reused', () => {
 describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.1)', () => {
   it('refetches once 80 % of max-age has elapsed, not before', async () => {
     const setup = await setUp('max-age=300');
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 300 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 300);
   });
 
   it('clamps a short max-age up to minMaxAge', async () => {
     const setup = await setUp('max-age=5', { minMaxAge: 120 });
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 120 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 120);
   });
 
   it('counts the Age a cache in front already held the response against its max-age (RFC 9111 §4.2.3)', async () => {
     const setup = await setUp('max-age=300', undefined, { age: '200' });
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 100 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 100);
   });
 
   it('ignores an Age that is not a number of seconds', async () => {
@@ -137,79 +129,29 @@ describe('JWKS cache: freshness follows Cache-Control max-age (RFC 9111 §5.2.2.
 
   it('treats no-store as max-age 0, clamped up to minMaxAge', async () => {
     const setup = await setUp('no-store', { minMaxAge: 90 });
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 90 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 90);
   });
 
   it('clamps a long max-age down to maxMaxAge', async () => {
     const setup = await setUp('max-age=31536000', { maxMaxAge: 3600 });
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 3600 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 3600);
   });
 
   it('clamps a long max-age down to 24 hours by default', async () => {
     const setup = await setUp('max-age=31536000');
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 86_400 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(setup.issuer.requests.jwks).toBe(2);
+    await expectRefreshAt(setup, 86_400);
   });
 
   it('uses defaultMaxAge when the response has no Cache-Control', async () => {
     const setup = await setUp(undefined, { defaultMaxAge: 200 });
     faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 200 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
+    await expectRefreshAt(setup, 200, () => faults.requestsTo(setup.issuer.jwksUri));
   });
 
   it('defaults to 10 minutes when the response has no Cache-Control', async () => {
     const setup = await setUp();
     faults.msw.use(http.get(setup.issuer.jwksUri, () => HttpResponse.json(setup.issuer.jwks())));
-    await verifyFreshToken(setup);
-
-    setup.clock.advance(REFRESH_AHEAD * 600 - 1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(1);
-
-    setup.clock.advance(1);
-    await verifyFreshToken(setup);
-    await setup.settled();
-    expect(faults.requestsTo(setup.issuer.jwksUri)).toBe(2);
+    await expectRefreshAt(setup, 600, () => faults.requestsTo(setup.issuer.jwksUri));
   });
 
   it('does not rediscover the jwks_uri when the key set is refreshed', async () => {
