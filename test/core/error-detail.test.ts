@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createVerifier, type TokenwardenEvent, toErrorResponse } from 'tokenwarden';
+import { toErrorResponse } from 'tokenwarden';
 import { createTestIssuer, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, NOW } from '../support/clock.js';
+import { verifierWithEvents } from '../support/events.js';
 import { expectRejection } from '../support/rejection.js';
 
 let issuer: TestIssuer;
@@ -13,16 +14,13 @@ beforeAll(async () => {
 afterAll(() => issuer.close());
 
 function verifierFor(overrides: Record<string, unknown> = {}) {
-  const events: TokenwardenEvent[] = [];
-  const verifier = createVerifier({
+  return verifierWithEvents({
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
     clock: fixedClock,
-    onEvent: (event) => events.push(event),
     ...overrides,
   });
-  return { verifier, events };
 }
 
 /** A URL on 127.0.0.1 where nothing listens. */

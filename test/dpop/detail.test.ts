@@ -1,9 +1,7 @@
 import {
   createDpopNonces,
-  createVerifier,
   fromNodeRequest,
   type ResourceRequest,
-  type TokenwardenEvent,
   toErrorResponse,
   type VerifierOptions,
 } from 'tokenwarden';
@@ -16,6 +14,7 @@ import {
 } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, NOW } from '../support/clock.js';
+import { verifierWithEvents } from '../support/events.js';
 import { rejectionOf } from '../support/rejection.js';
 
 const URL_SEEN = 'http://api.example.test/api/private';
@@ -34,17 +33,14 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.close());
 
-function verifierWithEvents(overrides: Partial<VerifierOptions> = {}) {
-  const events: TokenwardenEvent[] = [];
-  const verifier = createVerifier({
+function dpopVerifier(overrides: Partial<VerifierOptions> = {}) {
+  return verifierWithEvents({
     issuer: issuer.issuer,
     audience: issuer.audience,
     keySet: issuer.jwks(),
     clock: fixedClock,
-    onEvent: (event) => events.push(event),
     ...overrides,
   });
-  return { verifier, events };
 }
 
 function request(headers: Record<string, string>, method = 'GET'): ResourceRequest {
@@ -68,7 +64,7 @@ function proof(overrides: Partial<Parameters<typeof createDpopProof>[0]> = {}): 
 
 /** The refusal of a DPoP request, and the `token_rejected` event it was reported with. */
 async function refusal(headers: Record<string, string>, overrides: Partial<VerifierOptions> = {}) {
-  const { verifier, events } = verifierWithEvents(overrides);
+  const { verifier, events } = dpopVerifier(overrides);
   const error = await rejectionOf(verifier.authenticate(request(headers)));
   const rejected = events.find((event) => event.type === 'token_rejected');
   expect(rejected).toEqual({ type: 'token_rejected', code: error.code, detail: error.detail });
