@@ -36,14 +36,14 @@ function proof(overrides: Partial<Parameters<typeof createDpopProof>[0]> = {}): 
   });
 }
 
+/** `tokenwarden explain <token>` against the test issuer and audience, with `extra` arguments. */
+function explainToken(token: string, ...extra: string[]): Promise<Run> {
+  return tokenwarden(['explain', token, '--issuer', issuer.issuer, '--audience', issuer.audience, ...extra]);
+}
+
 function explainDpop(proofText: string, ...extra: string[]): Promise<Run> {
-  return tokenwarden([
-    'explain',
+  return explainToken(
     boundToken,
-    '--issuer',
-    issuer.issuer,
-    '--audience',
-    issuer.audience,
     '--dpop',
     proofText,
     '--method',
@@ -51,7 +51,7 @@ function explainDpop(proofText: string, ...extra: string[]): Promise<Run> {
     '--url',
     `${API_URL}?page=2`,
     ...extra,
-  ]);
+  );
 }
 
 describe('tokenwarden explain --dpop (RFC 9449)', () => {
@@ -117,14 +117,7 @@ describe('tokenwarden explain --dpop (RFC 9449)', () => {
   });
 
   it('says a DPoP-bound token explained without --dpop needs its proof', async () => {
-    const run = await tokenwarden([
-      'explain',
-      boundToken,
-      '--issuer',
-      issuer.issuer,
-      '--audience',
-      issuer.audience,
-    ]);
+    const run = await explainToken(boundToken);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/✗ dpop +The token is DPoP-bound \(cnf\.jkt\)/);
     expect(run.stdout).toMatch(/fix: The client must send Authorization: DPoP <token> and a DPoP header/);
@@ -133,20 +126,15 @@ describe('tokenwarden explain --dpop (RFC 9449)', () => {
 
   it('says a proof sent with an unbound token is no use, and how to get a bound one', async () => {
     const plain = await issuer.signToken();
-    const run = await tokenwarden([
-      'explain',
+    const run = await explainToken(
       plain,
-      '--issuer',
-      issuer.issuer,
-      '--audience',
-      issuer.audience,
       '--dpop',
       await proof({ accessToken: plain }),
       '--method',
       'GET',
       '--url',
       API_URL,
-    ]);
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/✗ cnf\.jkt +The access token is not bound to a DPoP key/);
     expect(run.stdout).toMatch(/fix: The token has no cnf\.jkt/);
@@ -175,16 +163,7 @@ describe('tokenwarden explain --dpop (RFC 9449)', () => {
   });
 
   it('exits 2 when --dpop comes without --method and --url', async () => {
-    const run = await tokenwarden([
-      'explain',
-      boundToken,
-      '--issuer',
-      issuer.issuer,
-      '--audience',
-      issuer.audience,
-      '--dpop',
-      await proof(),
-    ]);
+    const run = await explainToken(boundToken, '--dpop', await proof());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--dpop needs --method and --url');
   });
