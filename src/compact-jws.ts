@@ -16,7 +16,7 @@ export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * An unsecured JWS (`alg: none`, RFC 7515 §A.5) has an empty signature; letting it through the shape
  * check lets it reach the algorithm check, which refuses it with its own message.
  */
-const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
+export const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
 
 /** Whether `parts`, a compact serialisation split on `.`, are a header, a payload and a signature. */
 export function isCompactJws(parts: readonly string[]): parts is [string, string, string] {

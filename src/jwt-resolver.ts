@@ -15,7 +15,7 @@ import { checkHeader, checkType } from './header.js';
 import type { HmacKeys } from './hmac-secret.js';
 import type { KeyProvider } from './jwks/provider.js';
 import { permissionsOf, scopesOf } from './scopes.js';
-import { type DecodedToken, decodeToken } from './token.js';
+import { type DecodedToken, decodeToken, type KnownHeaders } from './token.js';
 import type { ClaimsValidator, TokenResolver, VerifiedToken } from './verified-token.js';
 import type { CachedVerification, VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -45,6 +45,7 @@ export interface JwtResolverSettings {
  */
 export function createJwtResolver(settings: JwtResolverSettings): TokenResolver {
   const { cache, clock, rules, validateClaims } = settings;
+  const knownHeaders: KnownHeaders = new Map();
 
   function recall(token: string): VerifiedToken | undefined {
     if (cache === undefined) return undefined;
@@ -82,7 +83,7 @@ export function createJwtResolver(settings: JwtResolverSettings): TokenResolver 
       if (typeof token !== 'string' || token.length === 0) {
         throw new TokenError('token_malformed', 'The token is empty');
       }
-      const decoded = decodeToken(token, settings.maxTokenSize);
+      const decoded = decodeToken(token, settings.maxTokenSize, knownHeaders);
       const { header, claims } = decoded;
       const alg = checkHeader(header, settings.algorithms);
       // The unverified iss only chooses whose keys to try; an unlisted one is refused before any fetch.

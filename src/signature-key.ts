@@ -9,14 +9,14 @@ import { TokenError } from './errors.js';
 
 /**
  * Verifies a compact JWS signature: `signingInput` is the token's `header.payload` text (ASCII, as
- * it was checked to be base64url) and `signature` its third segment, still base64url. Resolves to
+ * it was checked to be base64url) and `signature` the bytes of its third segment. Resolves to
  * whether the signature is valid; a key that does not fit `alg` is refused with `algorithm_not_allowed`.
  */
 export type VerifySignature = (
   alg: Algorithm,
   key: CryptoKey,
   signingInput: string,
-  signature: string,
+  signature: Uint8Array,
 ) => boolean | Promise<boolean>;
 
 /** The Web Crypto algorithm name and, where the algorithm fixes it, the hash or curve of each JWS alg. */

@@ -8,6 +8,7 @@ import {
   verify,
 } from 'node:crypto';
 import type { Algorithm } from './algorithms.js';
+import { useWebModules } from './node-backend-choice.js';
 import { checkKeyFitsAlgorithm, type VerifySignature } from './signature-key.js';
 import * as web from './signature-web.js';
 
@@ -18,15 +19,9 @@ import * as web from './signature-web.js';
  * verification is node:crypto's. Every check before it (header, key set, key bounds, key fits the
  * algorithm) is the same on both backends; only the verification differs.
  *
- * `TOKENWARDEN_SIGNATURE_BACKEND=web` makes Node use the Web Crypto backend instead: a test and
- * diagnostic switch (CI runs the whole suite both ways), read once when this module loads.
+ * `TOKENWARDEN_SIGNATURE_BACKEND=web` makes Node use the Web Crypto backend instead
+ * (`node-backend-choice.ts`).
  */
-
-const forced = process.env.TOKENWARDEN_SIGNATURE_BACKEND;
-if (forced !== undefined && forced !== 'web' && forced !== 'node') {
-  throw new TypeError("TOKENWARDEN_SIGNATURE_BACKEND must be 'web' or 'node' when set");
-}
-const useWebCrypto = forced === 'web';
 
 /** How node:crypto verifies each JWS algorithm (RFC 7518 §3, RFC 8037 §3.1). */
 interface NodeVerification {
@@ -130,24 +125,23 @@ const PROBE_INTERVAL_MS = 10;
 export const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
   const prepared = preparedKeyFor(key, alg);
   const data = Buffer.from(signingInput, 'latin1');
-  const bytes = Buffer.from(signature, 'base64url');
   if (prepared.secret) {
     const expected = createHmac(prepared.hash as string, prepared.key as KeyObject)
       .update(data)
       .digest();
-    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+    return signature.length === expected.length && timingSafeEqual(signature, expected);
   }
   if (inThreadPool === 0) {
     // The clock is read on every 32nd call only: reading it costs more than this test.
-    if ((++synchronousCalls & 31) !== 0) return verifyNow(prepared, data, bytes);
+    if ((++synchronousCalls & 31) !== 0) return verifyNow(prepared, data, signature);
     const now = performance.now();
-    if (now - lastProbe < PROBE_INTERVAL_MS) return verifyNow(prepared, data, bytes);
+    if (now - lastProbe < PROBE_INTERVAL_MS) return verifyNow(prepared, data, signature);
     lastProbe = now;
   }
-  return verifyInThreadPool(prepared, data, bytes);
+  return verifyInThreadPool(prepared, data, signature);
 };
 
-function verifyNow(prepared: PreparedKey, data: Buffer, signature: Buffer): boolean {
+function verifyNow(prepared: PreparedKey, data: Buffer, signature: Uint8Array): boolean {
   try {
     return verify(prepared.hash, data, prepared.key, signature);
   } catch {
@@ -156,7 +150,7 @@ function verifyNow(prepared: PreparedKey, data: Buffer, signature: Buffer): bool
 }
 
 /** node:crypto's callback `verify`: the same check, run in the libuv thread pool. */
-function verifyInThreadPool(prepared: PreparedKey, data: Buffer, signature: Buffer): Promise<boolean> {
+function verifyInThreadPool(prepared: PreparedKey, data: Buffer, signature: Uint8Array): Promise<boolean> {
   inThreadPool += 1;
   return new Promise((resolve) => {
     try {
@@ -177,13 +171,11 @@ function verifyInThreadPool(prepared: PreparedKey, data: Buffer, signature: Buff
  */
 export const verifySignatureInThreadPool: VerifySignature = (alg, key, signingInput, signature) => {
   const prepared = preparedKeyFor(key, alg);
-  const data = Buffer.from(signingInput, 'latin1');
-  const bytes = Buffer.from(signature, 'base64url');
   if (prepared.secret) return verifyWithNodeCrypto(alg, key, signingInput, signature);
-  return verifyInThreadPool(prepared, data, bytes);
+  return verifyInThreadPool(prepared, Buffer.from(signingInput, 'latin1'), signature);
 };
 
 /** The backend's name, for diagnostics and tests. */
-export const signatureBackend: 'node' | 'web' = useWebCrypto ? 'web' : 'node';
+export const signatureBackend: 'node' | 'web' = useWebModules ? 'web' : 'node';
 
-export const verifySignature: VerifySignature = useWebCrypto ? web.verifySignature : verifyWithNodeCrypto;
+export const verifySignature: VerifySignature = useWebModules ? web.verifySignature : verifyWithNodeCrypto;
