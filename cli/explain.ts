@@ -12,7 +12,6 @@ import {
 } from '../src/claims.js';
 import { TokenError } from '../src/errors.js';
 import { checkHeader } from '../src/header.js';
-import { discoveryUrls } from '../src/jwks/discovery.js';
 import { fromWebRequest } from '../src/request.js';
 import { DEFAULT_MAX_TOKEN_SIZE, decodeToken } from '../src/token.js';
 import { createVerifier } from '../src/verifier.js';
@@ -25,6 +24,7 @@ import {
   type ProofSummary,
 } from './explain-dpop.js';
 import { audienceHints, idTokenSigns, keyCheck, scopeCheck, typCheck } from './explain-token-checks.js';
+import { discoverKeySetUrl, type FetchReport, fetchReported } from './key-source-fetch.js';
 
 export type { CheckReport } from './explain-checks.js';
 export { relative } from './explain-checks.js';
@@ -46,13 +46,6 @@ export interface ExplainOptions {
   readonly dpop?: DpopRequest | undefined;
   /** Seconds since the epoch. */
   readonly now: number;
-}
-
-/** One HTTP request made to find the keys, and how it went. */
-export interface FetchReport {
-  readonly url: string;
-  readonly status: number | string;
-  readonly note?: string | undefined;
 }
 
 export interface ExplainReport {
@@ -247,61 +240,33 @@ async function verdictOf(options: ExplainOptions): Promise<{
   }
 }
 
-/** What the key sources answer, for display: each discovery URL and the key set URL with its status. */
+/**
+ * What the key sources answer, for display: each discovery URL and the key set URL with its status,
+ * fetched as the verifier fetches them. The verdict does not depend on these: it comes from the
+ * verifier itself.
+ */
 async function fetchKeySources(options: ExplainOptions): Promise<FetchReport[]> {
   const reports: FetchReport[] = [];
   let jwksUri = options.jwksUri;
-  if (jwksUri === undefined) {
-    for (const issuer of options.issuers) {
-      for (const url of discoveryUrls(issuer)) {
-        const answer = await getJson(url);
-        const document = answer.body as { issuer?: unknown; jwks_uri?: unknown } | undefined;
-        let note: string | undefined;
-        if (document !== undefined && document.issuer !== issuer) {
-          note = `names issuer ${JSON.stringify(document.issuer)}, configured ${JSON.stringify(issuer)}`;
-        } else if (document !== undefined) note = `jwks_uri ${String(document.jwks_uri)}`;
-        reports.push({ url, status: answer.status, note });
-        if (document !== undefined && document.issuer === issuer && typeof document.jwks_uri === 'string') {
-          jwksUri = document.jwks_uri;
-          break;
-        }
-      }
-    }
+  for (const issuer of options.issuers) {
+    if (jwksUri !== undefined) break;
+    jwksUri = await discoverKeySetUrl(issuer, reports);
   }
-  if (jwksUri !== undefined) {
-    const answer = await getJson(jwksUri);
-    const keys = (answer.body as { keys?: unknown } | undefined)?.keys;
-    const kids = Array.isArray(keys)
-      ? keys.map(
-          (key: { kid?: unknown; alg?: unknown }) =>
-            `${String(key.kid ?? '(no kid)')}${key.alg === undefined ? '' : ` ${String(key.alg)}`}`,
-        )
-      : undefined;
-    reports.push({
-      url: jwksUri,
-      status: answer.status,
-      note: kids === undefined ? undefined : `keys: ${kids.join(', ') || 'none'}`,
-    });
-  }
+  if (jwksUri === undefined) return reports;
+  const fetched = await fetchReported(jwksUri, reports);
+  if (fetched === undefined) return reports;
+  const keys = (fetched.body as { keys?: unknown } | null)?.keys;
+  const kids = Array.isArray(keys)
+    ? keys.map((key: { kid?: unknown; alg?: unknown } | null) =>
+        key === null || typeof key !== 'object'
+          ? '(not a key)'
+          : `${String(key.kid ?? '(no kid)')}${key.alg === undefined ? '' : ` ${String(key.alg)}`}`,
+      )
+    : undefined;
+  reports.push({
+    url: jwksUri,
+    status: 200,
+    note: kids === undefined ? 'not a JWK set (no keys list)' : `keys: ${kids.join(', ') || 'none'}`,
+  });
   return reports;
-}
-
-async function getJson(url: string): Promise<{ status: number | string; body: unknown }> {
-  try {
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(5000),
-    });
-    let body: unknown;
-    try {
-      body = response.status === 200 ? await response.json() : undefined;
-    } catch {
-      return { status: `${response.status} (not JSON)`, body: undefined };
-    }
-    return { status: response.status, body };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: unknown } }).cause?.code;
-    return { status: typeof cause === 'string' ? cause : 'network error', body: undefined };
-  }
 }

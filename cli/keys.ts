@@ -1,12 +1,11 @@
 import type { JWK } from 'jose';
 import { type AsymmetricAlgorithm, DEFAULT_ALGORITHMS, keyFitsAlgorithm } from '../src/algorithms.js';
 import { TokenError } from '../src/errors.js';
-import { discoveryUrls, metadataMember } from '../src/jwks/discovery.js';
-import { type FetchedJson, FetchFailure, type FetchLimits, fetchJson } from '../src/jwks/fetch-json.js';
+import type { FetchedJson } from '../src/jwks/fetch-json.js';
 import { importVerificationKey, unusableReason } from '../src/jwks/key-set.js';
 import { JWKS_DEFAULTS, type KeySetFreshness, keySetFreshness } from '../src/jwks/provider.js';
 import { bitLength } from '../src/key-bounds.js';
-import type { FetchReport } from './explain.js';
+import { discoverKeySetUrl, type FetchReport, fetchReported } from './key-source-fetch.js';
 
 /**
  * `tokenwarden keys`: an issuer's key set as tokenwarden sees it. Discovery, the key set and their
@@ -62,13 +61,6 @@ export interface KeysReport {
   readonly reason?: string | undefined;
 }
 
-/** The limits a verifier's remote key set fetches with, by default. */
-const LIMITS: FetchLimits = {
-  timeoutMs: JWKS_DEFAULTS.timeoutMs,
-  maxBytes: JWKS_DEFAULTS.maxResponseBytes,
-  fetch: undefined,
-};
-
 /** Every asymmetric algorithm a key may be imported for, the defaults first. */
 const ALGORITHMS: readonly AsymmetricAlgorithm[] = [
   ...DEFAULT_ALGORITHMS,
@@ -81,18 +73,7 @@ export async function listKeys(options: KeysOptions): Promise<KeysReport> {
   const fetches: FetchReport[] = [];
   let jwksUri = options.jwksUri;
   if (jwksUri === undefined) {
-    const issuer = options.issuer as string;
-    for (const url of discoveryUrls(issuer)) {
-      const fetched = await fetchReported(url, fetches);
-      if (fetched === undefined) continue;
-      try {
-        jwksUri = metadataMember(fetched.body, issuer, 'jwks_uri');
-        fetches.push({ url, status: 200, note: `jwks_uri ${jwksUri}` });
-        break;
-      } catch (error) {
-        fetches.push({ url, status: 200, note: (error as Error).message });
-      }
-    }
+    jwksUri = await discoverKeySetUrl(options.issuer as string, fetches);
     if (jwksUri === undefined) {
       return { verdict: 'unavailable', fetches, keys: [], reason: 'no discovery document names a jwks_uri' };
     }
@@ -116,21 +97,6 @@ export async function listKeys(options: KeysOptions): Promise<KeysReport> {
     cache: cacheReport(fetched),
     keys,
   };
-}
-
-/** Fetches `url` as the verifier would, recording its status, or the failure, in `fetches`. */
-async function fetchReported(url: string, fetches: FetchReport[]): Promise<FetchedJson | undefined> {
-  try {
-    return await fetchJson(url, LIMITS);
-  } catch (error) {
-    const failure = error instanceof FetchFailure ? error : undefined;
-    fetches.push({
-      url,
-      status: failure?.status ?? 'failed',
-      note: failure?.message ?? 'unexpected failure',
-    });
-    return undefined;
-  }
 }
 
 async function judgeKey(candidate: unknown): Promise<KeyReport> {

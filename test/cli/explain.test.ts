@@ -119,7 +119,7 @@ describe('tokenwarden explain', () => {
     const jwksUri = `http://127.0.0.1:${port}/jwks.json`;
     const run = await explain(await issuer.signToken(), '--jwks-uri', jwksUri);
     expect(run.code).toBe(2);
-    expect(run.stdout).toContain(`ECONNREFUSED ${jwksUri}`);
+    expect(run.stdout).toContain(`failed ${jwksUri}  network error (ECONNREFUSED)`);
     expect(run.stdout).toContain(`(${jwksUri}: network error (ECONNREFUSED))`);
     expect(run.stdout).toContain('NOT CHECKED (jwks_unavailable)');
   });
