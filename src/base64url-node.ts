@@ -28,6 +28,9 @@ function nodeText(segment: string): string | undefined {
   return bytes.toString('utf8', startsWithByteOrderMark(bytes) ? 3 : 0);
 }
 
+/** The decoder's name, for diagnostics and tests. */
+export const base64urlDecoder: 'node:buffer' | 'atob' = useWebModules ? 'atob' : 'node:buffer';
+
 /** See `base64url-web.ts`: the bytes of a canonical unpadded base64url segment, else `undefined`. */
 export const base64urlBytes: (segment: string) => Uint8Array | undefined = useWebModules
   ? web.base64urlBytes

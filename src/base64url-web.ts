@@ -6,6 +6,9 @@ import { BASE64URL_OR_EMPTY } from './compact-jws.js';
  * `base64url-node.ts` is its node:buffer sibling: both accept and refuse exactly the same segments.
  */
 
+/** The decoder's name, for diagnostics and tests. */
+export const base64urlDecoder: 'node:buffer' | 'atob' = 'atob';
+
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { base64urlDecoder } from '#base64url';
 import * as node from '../../src/base64url-node.js';
 import * as web from '../../src/base64url-web.js';
 
@@ -41,6 +42,13 @@ const REFUSED: readonly [string, string][] = [
   ['a non-ASCII letter', 'AAé'],
   ['a percent-encoding', 'AA%3D'],
 ];
+
+describe('the #base64url import', () => {
+  it('picks node:buffer under Node unless TOKENWARDEN_SIGNATURE_BACKEND=web forces atob', () => {
+    const expected = process.env.TOKENWARDEN_SIGNATURE_BACKEND === 'web' ? 'atob' : 'node:buffer';
+    expect(base64urlDecoder).toBe(expected);
+  });
+});
 
 describe('the #base64url modules (RFC 7515 §2, RFC 4648 §3.5)', () => {
   for (const module of MODULES) {

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createIntrospector, createVerifier, fromWebRequest, TokenError } from 'tokenwarden';
 import { jwtAuth, requireScope, type TokenwardenEnv } from 'tokenwarden/hono';
+import { base64urlDecoder } from '#base64url';
 import { signatureBackend } from '#signature';
 import { NOW } from '../support/clock.js';
 import { AUDIENCE, assert, createSmokeChecks, ISSUER, sign } from './smoke-checks.js';
@@ -31,6 +32,10 @@ for (const alg of Object.keys(signers)) {
 
 await check('picks the Web Crypto signature backend (the #signature import)', async () => {
   assert(signatureBackend === 'web', `got the ${signatureBackend} backend`);
+});
+
+await check('picks the atob base64url decoder (the #base64url import)', async () => {
+  assert(base64urlDecoder === 'atob', `got the ${base64urlDecoder} decoder`);
 });
 
 await check('refuses a token whose signature does not verify with signature_invalid', async () => {
