@@ -8,12 +8,21 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Runs once per cold token: only objects recurse, so a claim set of strings costs one pass. */
+/**
+ * Runs once per cold token: only objects recurse, so a claim set of strings costs one pass. Arrays
+ * are walked by index and objects with `for…in` (own members only), which allocates no key list.
+ */
 function freezeObject(value: object): void {
   Object.freeze(value);
-  const keys = Object.keys(value);
-  for (let index = 0; index < keys.length; index += 1) {
-    const member: unknown = (value as Record<string, unknown>)[keys[index] as string];
-    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) freezeObject(member);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) freezeMember(value[index]);
+    return;
   }
+  for (const name in value) {
+    if (Object.hasOwn(value, name)) freezeMember((value as Record<string, unknown>)[name]);
+  }
+}
+
+function freezeMember(member: unknown): void {
+  if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) freezeObject(member);
 }

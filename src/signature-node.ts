@@ -106,12 +106,20 @@ let synchronousCalls = 0;
 /** When, in `performance.now()` milliseconds, a verification last went to the pool to probe. */
 let lastProbe = 0;
 /**
- * At most this often, in milliseconds, one verification goes to the thread pool although none is
- * pending there: if more requests arrive while it runs, they follow it there; if none does, the next
- * is synchronous again. A caller verifying one token at a time pays the pool's hop once per interval,
- * a few hundred verifications apart.
+ * Milliseconds from one probe to the next: one verification goes to the thread pool although none is
+ * pending there, at most this often. If requests arrive while it runs, they follow it there and the
+ * interval starts again from {@link MIN_PROBE_INTERVAL_MS}; if none does, the next is synchronous
+ * again and the interval doubles, up to {@link MAX_PROBE_INTERVAL_MS}. A caller verifying one token
+ * at a time thus pays the pool's hop about once per 80 ms, thousands of verifications apart, while a
+ * burst of concurrent requests is noticed within that time at worst.
  */
-const PROBE_INTERVAL_MS = 10;
+let probeInterval = 10;
+/** The shortest time between probes, in milliseconds, and the one after a probe others joined. */
+const MIN_PROBE_INTERVAL_MS = 10;
+/** The longest time between probes, in milliseconds, reached after probes nobody joined. */
+const MAX_PROBE_INTERVAL_MS = 80;
+/** Verifications that joined the pool since the last probe started. */
+let joinedSinceProbe = 0;
 
 /**
  * Verifies with node:crypto, choosing per call between its synchronous `verify` and its callback form,
@@ -119,7 +127,7 @@ const PROBE_INTERVAL_MS = 10;
  * (the pool adds a hop: about 3× slower for RS256); with many in flight, the pool verifies on the
  * other cores while this thread goes on (1.7–1.9× the synchronous rate with 64 in flight on 2 cores,
  * docs/benchmarks.md). Which case holds is seen from the pool itself: a verification goes there while
- * others are pending there, and once per {@link PROBE_INTERVAL_MS} to find out. HMAC is always
+ * others are pending there, and now and then to find out (see {@link probeInterval}). HMAC is always
  * synchronous: it costs less than the hop.
  */
 export const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, signature) => {
@@ -131,15 +139,24 @@ export const verifyWithNodeCrypto: VerifySignature = (alg, key, signingInput, si
       .digest();
     return signature.length === expected.length && timingSafeEqual(signature, expected);
   }
-  if (inThreadPool === 0) {
-    // The clock is read on every 32nd call only: reading it costs more than this test.
-    if ((++synchronousCalls & 31) !== 0) return verifyNow(prepared, data, signature);
-    const now = performance.now();
-    if (now - lastProbe < PROBE_INTERVAL_MS) return verifyNow(prepared, data, signature);
-    lastProbe = now;
+  if (inThreadPool > 0) {
+    joinedSinceProbe += 1;
+    return verifyInThreadPool(prepared, data, signature);
   }
-  return verifyInThreadPool(prepared, data, signature);
+  // The clock is read on every 32nd call only: reading it costs more than this test.
+  if ((++synchronousCalls & 31) !== 0) return verifyNow(prepared, data, signature);
+  const now = performance.now();
+  if (now - lastProbe < probeInterval) return verifyNow(prepared, data, signature);
+  lastProbe = now;
+  joinedSinceProbe = 0;
+  return verifyInThreadPool(prepared, data, signature, true);
 };
+
+/** After a probe: sooner again if others joined it, later (up to the maximum) if none did. */
+function adjustProbeInterval(): void {
+  probeInterval =
+    joinedSinceProbe > 0 ? MIN_PROBE_INTERVAL_MS : Math.min(probeInterval * 2, MAX_PROBE_INTERVAL_MS);
+}
 
 function verifyNow(prepared: PreparedKey, data: Buffer, signature: Uint8Array): boolean {
   try {
@@ -149,18 +166,27 @@ function verifyNow(prepared: PreparedKey, data: Buffer, signature: Uint8Array): 
   }
 }
 
-/** node:crypto's callback `verify`: the same check, run in the libuv thread pool. */
-function verifyInThreadPool(prepared: PreparedKey, data: Buffer, signature: Uint8Array): Promise<boolean> {
+/**
+ * node:crypto's callback `verify`: the same check, run in the libuv thread pool. A `probe` adjusts
+ * the probe interval once it is answered.
+ */
+function verifyInThreadPool(
+  prepared: PreparedKey,
+  data: Buffer,
+  signature: Uint8Array,
+  probe = false,
+): Promise<boolean> {
   inThreadPool += 1;
   return new Promise((resolve) => {
-    try {
-      verify(prepared.hash, data, prepared.key, signature, (error, valid) => {
-        inThreadPool -= 1;
-        resolve(error === null && valid);
-      });
-    } catch {
+    const settle = (valid: boolean): void => {
       inThreadPool -= 1;
-      resolve(false);
+      if (probe) adjustProbeInterval();
+      resolve(valid);
+    };
+    try {
+      verify(prepared.hash, data, prepared.key, signature, (error, valid) => settle(error === null && valid));
+    } catch {
+      settle(false);
     }
   });
 }

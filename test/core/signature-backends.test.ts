@@ -1,5 +1,5 @@
 import { base64url, CompactSign, generateKeyPair, generateSecret } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { signatureBackend } from '#signature';
 import type { Algorithm } from '../../src/algorithms.js';
 import * as node from '../../src/signature-node.js';
@@ -89,6 +89,41 @@ describe('the node:crypto backend chooses between its synchronous and thread-poo
       expect(await outcome).toBe(true);
     }
     expect(outcomes.filter((outcome) => typeof outcome === 'boolean').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('probes the pool less often while no verification joins a probe, up to every 80 ms', async () => {
+    const { key, signingInput, signature } = signed.get('ES256') as Signed;
+    const verifyOnce = () => node.verifyWithNodeCrypto('ES256', key, signingInput, signature);
+    /** Calls until one goes to the pool although none is pending there: a probe. */
+    async function probeWithin(calls: number, joined = false): Promise<boolean> {
+      for (let call = 0; call < calls; call += 1) {
+        const outcome = verifyOnce();
+        if (outcome instanceof Promise) {
+          const joiner = joined ? verifyOnce() : true;
+          expect(await outcome).toBe(true);
+          expect(await joiner).toBe(true);
+          return true;
+        }
+        expect(outcome).toBe(true);
+      }
+      return false;
+    }
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      // A probe that another verification joins starts the interval again at 10 ms.
+      vi.advanceTimersByTime(1000);
+      expect(await probeWithin(32, true)).toBe(true);
+      // Each probe nobody joins doubles the interval, up to 80 ms. The clock is read every 32nd
+      // call, so 32 calls always include a reading.
+      for (const interval of [10, 20, 40, 80, 80]) {
+        vi.advanceTimersByTime(interval - 1);
+        expect(await probeWithin(64), `no probe ${interval - 1} ms after the last`).toBe(false);
+        vi.advanceTimersByTime(1);
+        expect(await probeWithin(32), `a probe ${interval} ms after the last`).toBe(true);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps HMAC synchronous even while public-key verifications are pending', async () => {
