@@ -15,7 +15,7 @@ import { httpTable, microTable, summaryHttpTable, summaryMicroTable } from './re
 //   BENCH_MISS_TOKENS           tokens in the cache-miss rotation, above cache.maxEntries [12000]
 //   BENCH_MICRO_SECONDS         seconds per micro case [2, or BENCH_SECONDS if shorter]
 //   BENCH_CONCURRENCY           verify() calls in flight in the micro cases, comma-separated [1,64]
-//   BENCH_MICRO_ROUNDS          round-robin rounds each micro case's time is split into [5]
+//   BENCH_MICRO_ROUNDS          round-robin rounds each micro case's time is split into [10]
 const started = performance.now();
 const SECTIONS = ['micro', ...FRAMEWORKS] as const;
 type Section = (typeof SECTIONS)[number];
@@ -65,7 +65,7 @@ const settings = {
   micro: {
     seconds: numberFromEnv('BENCH_MICRO_SECONDS', Math.min(2, httpSeconds)),
     concurrencies: numbersFromEnv('BENCH_CONCURRENCY', [1, 64]),
-    rounds: numberFromEnv('BENCH_MICRO_ROUNDS', 5),
+    rounds: numberFromEnv('BENCH_MICRO_ROUNDS', 10),
     tokens: 2000,
   },
 };

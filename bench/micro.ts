@@ -200,6 +200,8 @@ export const FLOOR = 'node:crypto verify (floor)';
 /**
  * Runs the cases round-robin, `rounds` times `seconds / rounds` each, so every case sees the same
  * mix of quiet and busy moments on a shared machine; each ratio compares cases of the same round.
+ * The order alternates, forwards then backwards, as the HTTP routes' does, so that no case always
+ * follows the same one (whatever that one leaves behind: garbage, a busy thread pool, a cold cache).
  */
 async function measureInRounds(
   cases: readonly MicroCase[],
@@ -210,9 +212,14 @@ async function measureInRounds(
   const perRound = cases.map(() => [] as number[]);
   const slice = options.seconds / options.rounds;
   for (let round = 0; round < options.rounds; round += 1) {
-    for (const [index, { inputs, operation }] of cases.entries()) {
-      perRound[index]?.push(await measure(inputs as never[], operation, slice, options.concurrency));
+    const order = cases.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    const rates: number[] = [];
+    for (const index of order) {
+      const { inputs, operation } = cases[index] as MicroCase;
+      rates[index] = await measure(inputs as never[], operation, slice, options.concurrency);
     }
+    for (const [index, rate] of rates.entries()) perRound[index]?.push(rate);
   }
   const floor = perRound[cases.findIndex((c) => c.subject === FLOOR)] ?? [];
   return cases.map(({ subject }, index) => {
