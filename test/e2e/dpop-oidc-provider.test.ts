@@ -1,12 +1,16 @@
-import type { Server } from 'node:http';
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import * as oauth from 'oauth4webapi';
-import Provider from 'oidc-provider';
 import { createDpopNonces, type DpopOptions, type VerifierOptions } from 'tokenwarden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
 import { SCOPED_MESSAGE } from '../conformance/table.js';
-import { listenFirst, withNonceRetry } from '../support/oauth-servers.js';
+import { withNonceRetry } from '../support/oauth-servers.js';
+import {
+  API_AUDIENCE,
+  clientCredentialsClient,
+  type RunningOidcProvider,
+  startOidcProvider,
+} from '../support/oidc-provider-server.js';
 
 /**
  * The whole DPoP flow with nothing made by tokenwarden's test kit: oidc-provider is the
@@ -15,64 +19,17 @@ import { listenFirst, withNonceRetry } from '../support/oauth-servers.js';
  */
 
 const HOST = '127.0.0.1';
-const API_AUDIENCE = 'https://api.example.test';
 const CLIENT_ID = 'dpop-client';
 const CLIENT_SECRET = 'a client secret that is only used on the loopback interface';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
-let authorizationServer: Server;
+let authorizationServer: RunningOidcProvider | undefined;
 let issuer: string;
 let as: oauth.AuthorizationServer;
 const client: oauth.Client = { client_id: CLIENT_ID };
 let clientKey: CryptoKeyPair;
 let dpop: oauth.DPoPHandle;
 let accessToken: string;
-
-async function startAuthorizationServer(): Promise<void> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: 'as-signing-key', alg: 'ES256', use: 'sig' };
-  const started = await listenFirst();
-  authorizationServer = started.server;
-  issuer = started.url;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-        token_endpoint_auth_method: 'client_secret_basic',
-        // The provider signs with its one ES256 key; the RS256 default would need an RSA key.
-        id_token_signed_response_alg: 'ES256',
-      },
-    ],
-    jwks: { keys: [signingKey] },
-    ttl: { ClientCredentials: 300 },
-    features: {
-      dPoP: { enabled: true },
-      clientCredentials: { enabled: true },
-      devInteractions: { enabled: false },
-      // RFC 8707: the `resource` parameter names this API, for which the provider issues JWTs.
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => API_AUDIENCE,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (resource !== API_AUDIENCE) throw new Error(`unknown resource ${resource}`);
-          return {
-            scope: 'read:messages',
-            audience: API_AUDIENCE,
-            accessTokenFormat: 'jwt',
-            accessTokenTTL: 300,
-            jwt: { sign: { alg: 'ES256' } },
-          };
-        },
-      },
-    },
-  });
-  started.handle(provider.callback());
-}
 
 async function fetchDpopBoundToken(): Promise<string> {
   const parameters = new URLSearchParams({ resource: API_AUDIENCE, scope: 'read:messages' });
@@ -112,7 +69,11 @@ async function refusal(call: Promise<Response>): Promise<oauth.WWWAuthenticateCh
 }
 
 beforeAll(async () => {
-  await startAuthorizationServer();
+  authorizationServer = await startOidcProvider({
+    clients: [clientCredentialsClient(CLIENT_ID, CLIENT_SECRET)],
+    accessTokenFormat: 'jwt',
+  });
+  issuer = authorizationServer.issuer;
   const issuerUrl = new URL(issuer);
   as = await oauth.processDiscoveryResponse(issuerUrl, await oauth.discoveryRequest(issuerUrl, insecure));
   clientKey = await oauth.generateKeyPair('ES256');
@@ -121,9 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (authorizationServer === undefined) return;
-  authorizationServer.closeAllConnections();
-  await new Promise<void>((resolve) => authorizationServer.close(() => resolve()));
+  await authorizationServer?.close();
 });
 
 describe('oidc-provider issues a DPoP-bound JWT access token to oauth4webapi', () => {

@@ -1,13 +1,15 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
-import Provider from 'oidc-provider';
 import { createIntrospector, type IntrospectorOptions, type VerifierOptions } from 'tokenwarden';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameworks, type RunningServer } from '../conformance/frameworks.js';
 import { SCOPED_MESSAGE } from '../conformance/table.js';
 import { withNonceRetry } from '../support/oauth-servers.js';
+import {
+  API_AUDIENCE,
+  clientCredentialsClient,
+  type RunningOidcProvider,
+  startOidcProvider,
+} from '../support/oidc-provider-server.js';
 
 /**
  * Opaque, DPoP-bound access tokens end to end with nothing made by tokenwarden's test kit:
@@ -16,7 +18,6 @@ import { withNonceRetry } from '../support/oauth-servers.js';
  */
 
 const HOST = '127.0.0.1';
-const API_AUDIENCE = 'https://api.example.test';
 const CLIENT_ID = 'dpop-client';
 const CLIENT_SECRET = 'a client secret that is only used on the loopback interface';
 const API_CLIENT_ID = 'orders-api';
@@ -25,7 +26,7 @@ const API_SECRET = 'the API secret for introspection, used on the loopback inter
 const CACHE_TTL = 20;
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
-let authorizationServer: Server;
+let authorizationServer: RunningOidcProvider | undefined;
 let issuer: string;
 let as: oauth.AuthorizationServer;
 const client: oauth.Client = { client_id: CLIENT_ID };
@@ -34,59 +35,6 @@ let dpop: oauth.DPoPHandle;
 /** The API's clock: real time at the start, moved by hand; the authorization server keeps real time. */
 let offset = 0;
 const apiClock = () => Date.now() / 1000 + offset;
-
-async function startAuthorizationServer(): Promise<void> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: 'as-signing-key', alg: 'ES256', use: 'sig' };
-  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  authorizationServer = createServer((req, res) => listener(req, res));
-  await new Promise<void>((resolve) => authorizationServer.listen(0, HOST, () => resolve()));
-  issuer = `http://${HOST}:${(authorizationServer.address() as AddressInfo).port}`;
-  const apiClient = (clientId: string, extra: Record<string, unknown> = {}) => ({
-    client_id: clientId,
-    client_secret: API_SECRET,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    ...extra,
-  });
-  const provider = new Provider(issuer, {
-    clients: [
-      apiClient(CLIENT_ID, { client_secret: CLIENT_SECRET }),
-      apiClient(API_CLIENT_ID),
-      apiClient(API_SIGNED_CLIENT_ID),
-    ],
-    jwks: { keys: [signingKey] },
-    // The provider signs with its one ES256 key; the RS256 defaults would need an RSA key. An answer
-    // is signed only when the client asks for one (Accept: application/token-introspection+jwt).
-    clientDefaults: { id_token_signed_response_alg: 'ES256', introspection_signed_response_alg: 'ES256' },
-    features: {
-      dPoP: { enabled: true },
-      clientCredentials: { enabled: true },
-      devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      jwtIntrospection: { enabled: true },
-      revocation: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => API_AUDIENCE,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (resource !== API_AUDIENCE) throw new Error(`unknown resource ${resource}`);
-          // Opaque: the API cannot read the token, it has to ask.
-          return {
-            scope: 'read:messages',
-            audience: API_AUDIENCE,
-            accessTokenFormat: 'opaque',
-            accessTokenTTL: 300,
-          };
-        },
-      },
-    },
-  });
-  listener = provider.callback();
-}
 
 async function fetchDpopBoundToken(): Promise<string> {
   const parameters = new URLSearchParams({ resource: API_AUDIENCE, scope: 'read:messages' });
@@ -154,16 +102,30 @@ function apiOptions(overrides: Partial<VerifierOptions> = {}): VerifierOptions {
 }
 
 beforeAll(async () => {
-  await startAuthorizationServer();
+  authorizationServer = await startOidcProvider({
+    clients: [
+      clientCredentialsClient(CLIENT_ID, CLIENT_SECRET),
+      clientCredentialsClient(API_CLIENT_ID, API_SECRET),
+      clientCredentialsClient(API_SIGNED_CLIENT_ID, API_SECRET),
+    ],
+    // Opaque: the API cannot read the token, it has to ask.
+    accessTokenFormat: 'opaque',
+    // An answer is signed only when the client asks for one (Accept: application/token-introspection+jwt).
+    clientDefaults: { introspection_signed_response_alg: 'ES256' },
+    features: {
+      introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      revocation: { enabled: true },
+    },
+  });
+  issuer = authorizationServer.issuer;
   const issuerUrl = new URL(issuer);
   as = await oauth.processDiscoveryResponse(issuerUrl, await oauth.discoveryRequest(issuerUrl, insecure));
   dpop = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
 });
 
 afterAll(async () => {
-  if (authorizationServer === undefined) return;
-  authorizationServer.closeAllConnections();
-  await new Promise<void>((resolve) => authorizationServer.close(() => resolve()));
+  await authorizationServer?.close();
 });
 
 describe.each(frameworks.map((framework) => [framework.name, framework] as const))(
