@@ -144,7 +144,7 @@ export async function explainProof(
   checks.push(
     rule(
       'proof iat',
-      () => checkProofAge(made, now, window),
+      () => checkProofAge(made, now, { iatWindow: DEFAULT_IAT_WINDOW, clockTolerance }),
       `made ${relative(made.iat, now)}, within ${window} s of the server clock`,
     ),
     await asyncRule('ath', () => checkAccessTokenHash(made, token), 'ath is the hash of this access token'),

@@ -96,22 +96,31 @@ function htuHint(htu: string | undefined, requestUri: string): string {
   return 'The proof was made for another path: a path prefix stripped by a proxy (configure dpop.publicBaseUrl with it), or a proof reused for another route';
 }
 
+/** How far either way of the server clock a proof's `iat` may be, in seconds. */
+export interface ProofAgeWindow {
+  /** `dpop.iatWindow`. */
+  readonly iatWindow: number;
+  /** The verifier's `clockTolerance`, added to it. */
+  readonly clockTolerance: number;
+}
+
 /**
- * §4.3 check 11 and §11.1: the proof was created recently, within `window` seconds either way of
- * `now`. A clock reading that is no finite number refuses the proof: NaN would make every comparison
- * false and let any `iat` through.
+ * §4.3 check 11 and §11.1: the proof was created recently, within `iatWindow + clockTolerance`
+ * seconds either way of `now`. A clock reading that is no finite number refuses the proof: NaN would
+ * make every comparison false and let any `iat` through.
  */
-export function checkProofAge(claims: DpopProofClaims, now: number, window: number): void {
+export function checkProofAge(claims: DpopProofClaims, now: number, allowed: ProofAgeWindow): void {
   if (!Number.isFinite(now)) {
     throw new TokenError(
       'dpop_proof_invalid',
       "The DPoP proof's iat cannot be checked: no server clock reading",
     );
   }
+  const window = allowed.iatWindow + allowed.clockTolerance;
   if (claims.iat < now - window) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof is too old', {
       detail: {
-        ...proofTimeDetail(claims.iat, now, window),
+        ...proofTimeDetail(claims.iat, now, allowed),
         hint: 'The client must make a new proof for every request; a proof older than the window is refused (or the clocks differ)',
       },
     });
@@ -119,16 +128,23 @@ export function checkProofAge(claims: DpopProofClaims, now: number, window: numb
   if (claims.iat > now + window) {
     throw new TokenError('dpop_proof_invalid', 'The DPoP proof was issued in the future', {
       detail: {
-        ...proofTimeDetail(claims.iat, now, window),
+        ...proofTimeDetail(claims.iat, now, allowed),
         hint: "The client's clock runs ahead of this server's: sync both with NTP, or raise clockTolerance",
       },
     });
   }
 }
 
-/** `clockTolerance` is the whole window allowed each way: `iatWindow` plus the clock tolerance. */
-function proofTimeDetail(iat: number, now: number, window: number): TokenErrorDetail {
-  return { claim: 'iat', actual: iat, now, clockTolerance: window };
+/** The clock tolerance as configured, and the whole window in words. */
+function proofTimeDetail(iat: number, now: number, allowed: ProofAgeWindow): TokenErrorDetail {
+  const { iatWindow, clockTolerance } = allowed;
+  return {
+    claim: 'iat',
+    expected: `within ${iatWindow + clockTolerance} s of the server clock (iatWindow ${iatWindow} s + clockTolerance ${clockTolerance} s)`,
+    actual: iat,
+    now,
+    clockTolerance,
+  };
 }
 
 /** §4.3 check 10 and §7.1: the proof was made for this access token. */

@@ -223,6 +223,7 @@ export function buildProofVerifier(
   const clock = optionalFunction(options.clock, `${prefix}clock`) ?? systemClock;
   const { replayStore, nonces } = options;
   const window = iatWindow + tolerance;
+  const proofAge = { iatWindow, clockTolerance: tolerance };
 
   return async (request) => {
     const requestUri = normaliseHttpUri(request.url);
@@ -241,7 +242,7 @@ export function buildProofVerifier(
     }
     const claims = readProofClaims(await verifyProofSignature(proof, jwk, alg));
     checkRequest(claims, request.method, requestUri);
-    checkProofAge(claims, clock(), window);
+    checkProofAge(claims, clock(), proofAge);
     if (request.accessToken !== undefined) await checkAccessTokenHash(claims, request.accessToken);
     const nextNonce = nonces === undefined ? undefined : await checkNonce(claims, nonces);
     // §11.1: remembered for as long as this proof's iat would be accepted, in the context of its URI.

@@ -85,7 +85,7 @@ describe('tokenwarden explain --dpop (RFC 9449)', () => {
     const run = await explainDpop(await proof({ iat: now() - 600 }));
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /✗ proof iat +The DPoP proof is too old\n +actual: +\S+ \(10 min ago\)\n +server clock: .*, tolerance 120 s/,
+      /✗ proof iat +The DPoP proof is too old\n +expected: "within 120 s of the server clock \(iatWindow 60 s \+ clockTolerance 60 s\)"\n +actual: +\S+ \(10 min ago\)\n +server clock: .*, tolerance 60 s/,
     );
   });
 

@@ -115,8 +115,9 @@ describe('TokenError.detail of DPoP refusals (RFC 9449 §4.3, §7.1, §8)', () =
       claim: 'iat',
       actual: NOW - 300,
       now: NOW,
-      // The verifier's clock tolerance (60 s by default) added to the iat window (60 s).
-      clockTolerance: 120,
+      // The verifier's clock tolerance (60 s by default), added to the iat window (60 s).
+      clockTolerance: 60,
+      expected: 'within 120 s of the server clock (iatWindow 60 s + clockTolerance 60 s)',
       hint: expect.stringMatching(/new proof for every request/),
     });
   });
@@ -126,7 +127,13 @@ describe('TokenError.detail of DPoP refusals (RFC 9449 §4.3, §7.1, §8)', () =
       { authorization: `DPoP ${boundToken}`, dpop: await proof({ iat: NOW + 300 }) },
       { clockTolerance: 30 },
     );
-    expect(error.detail).toMatchObject({ claim: 'iat', actual: NOW + 300, now: NOW, clockTolerance: 90 });
+    expect(error.detail).toMatchObject({
+      claim: 'iat',
+      actual: NOW + 300,
+      now: NOW,
+      clockTolerance: 30,
+      expected: 'within 90 s of the server clock (iatWindow 60 s + clockTolerance 30 s)',
+    });
     expect(error.detail?.hint).toMatch(/clock runs ahead/);
   });
 
