@@ -5,7 +5,7 @@ import { useWebModules } from './node-backend-choice.js';
 /**
  * Decoding of a compact JWS's base64url segments on Node, with node:buffer: picked by the
  * `#base64url` import's `node` condition. It accepts and refuses exactly the segments
- * `base64url-web.ts` does, at about half the cost per token (docs/benchmarks.md): Node's decoder is
+ * `base64url-web.ts` does, with less work per token (docs/benchmarks.md): Node's decoder is
  * native, but lenient (it skips characters outside the alphabet and ignores unused bits), so a
  * segment is accepted only when encoding its bytes again gives the segment back — which holds for
  * canonical unpadded base64url and nothing else (RFC 7515 §2, RFC 4648 §3.5).
