@@ -3,24 +3,18 @@ import {
   createVerifier,
   fromNodeRequest,
   type ReplayStore,
-  type ResourceRequest,
   scopeGuard,
   type TokenError,
   toErrorResponse,
   type VerifierOptions,
 } from 'tokenwarden';
-import {
-  createDpopProof,
-  createTestIssuer,
-  type DpopKey,
-  generateDpopKey,
-  type TestIssuer,
-} from 'tokenwarden/testing';
+import { createDpopProof, type DpopKey, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, NOW } from '../support/clock.js';
+import { apiRequest, createDpopFixture, DPOP_URL_SEEN } from '../support/dpop-fixture.js';
 import { rejectionOf } from '../support/rejection.js';
 
-const URL_SEEN = 'http://api.example.test/api/private';
+const URL_SEEN = DPOP_URL_SEEN;
 const ALGS = 'algs="ES256 RS256 PS256 EdDSA Ed25519"';
 
 let issuer: TestIssuer;
@@ -30,11 +24,7 @@ let boundToken: string;
 let plainToken: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
-  key = await generateDpopKey('ES256');
-  otherKey = await generateDpopKey('ES256');
-  boundToken = await issuer.signToken({ scope: 'read:messages', cnf: { jkt: key.thumbprint } });
-  plainToken = await issuer.signToken({ scope: 'read:messages' });
+  ({ issuer, key, otherKey, boundToken, plainToken } = await createDpopFixture({ scope: 'read:messages' }));
 });
 afterAll(() => issuer.close());
 
@@ -48,17 +38,7 @@ function verifier(overrides: Partial<VerifierOptions> = {}) {
   });
 }
 
-function request(
-  headers: Record<string, string | string[]>,
-  socket?: { remoteAddress?: string },
-): ResourceRequest {
-  return fromNodeRequest({
-    method: 'GET',
-    url: '/api/private?page=2',
-    headers: { host: 'api.example.test', ...headers },
-    socket,
-  });
-}
+const request = apiRequest;
 
 function proofFor(
   token: string,

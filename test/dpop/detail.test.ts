@@ -1,23 +1,12 @@
-import {
-  createDpopNonces,
-  fromNodeRequest,
-  type ResourceRequest,
-  toErrorResponse,
-  type VerifierOptions,
-} from 'tokenwarden';
-import {
-  createDpopProof,
-  createTestIssuer,
-  type DpopKey,
-  generateDpopKey,
-  type TestIssuer,
-} from 'tokenwarden/testing';
+import { createDpopNonces, toErrorResponse, type VerifierOptions } from 'tokenwarden';
+import { createDpopProof, type DpopKey, type TestIssuer } from 'tokenwarden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, NOW } from '../support/clock.js';
+import { apiRequest, createDpopFixture, DPOP_URL_SEEN } from '../support/dpop-fixture.js';
 import { verifierWithEvents } from '../support/events.js';
 import { rejectionOf } from '../support/rejection.js';
 
-const URL_SEEN = 'http://api.example.test/api/private';
+const URL_SEEN = DPOP_URL_SEEN;
 
 let issuer: TestIssuer;
 let key: DpopKey;
@@ -26,10 +15,7 @@ let boundToken: string;
 let plainToken: string;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256'], clock: fixedClock });
-  [key, otherKey] = await Promise.all([generateDpopKey('ES256'), generateDpopKey('ES256')]);
-  boundToken = await issuer.signToken({ cnf: { jkt: key.thumbprint } });
-  plainToken = await issuer.signToken();
+  ({ issuer, key, otherKey, boundToken, plainToken } = await createDpopFixture());
 });
 afterAll(() => issuer.close());
 
@@ -40,14 +26,6 @@ function dpopVerifier(overrides: Partial<VerifierOptions> = {}) {
     keySet: issuer.jwks(),
     clock: fixedClock,
     ...overrides,
-  });
-}
-
-function request(headers: Record<string, string>, method = 'GET'): ResourceRequest {
-  return fromNodeRequest({
-    method,
-    url: '/api/private?page=2',
-    headers: { host: 'api.example.test', ...headers },
   });
 }
 
@@ -65,7 +43,7 @@ function proof(overrides: Partial<Parameters<typeof createDpopProof>[0]> = {}): 
 /** The refusal of a DPoP request, and the `token_rejected` event it was reported with. */
 async function refusal(headers: Record<string, string>, overrides: Partial<VerifierOptions> = {}) {
   const { verifier, events } = dpopVerifier(overrides);
-  const error = await rejectionOf(verifier.authenticate(request(headers)));
+  const error = await rejectionOf(verifier.authenticate(apiRequest(headers)));
   const rejected = events.find((event) => event.type === 'token_rejected');
   expect(rejected).toEqual({ type: 'token_rejected', code: error.code, detail: error.detail });
   // Evidence is for logs: the response never carries it.
